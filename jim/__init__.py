@@ -1,0 +1,1 @@
+"""jim: a Postgres-centric, schema-first backend (CLI, settings and database tooling)."""

@@ -1,0 +1,1 @@
+"""Database tooling: roles, migrations, functions, seeds."""

@@ -1,0 +1,57 @@
+# PostgreSQL 15 (Debian's cluster 15/main) with PL/Python, and the dev superuser `jim`.
+
+PG_VERSION=15
+PG_CLUSTER=main
+
+pg_running() { pg_lsclusters -h 2>/dev/null | awk -v v=$PG_VERSION -v c=$PG_CLUSTER '$1==v && $2==c {print $4}' | grep -q online; }
+
+start_postgres() {
+  command -v pg_lsclusters >/dev/null || die "PostgreSQL tools are missing (postgresql-common); run ./dev install"
+  if ! pg_lsclusters -h | awk '{print $1"/"$2}' | grep -qx "$PG_VERSION/$PG_CLUSTER"; then
+    log "creating PostgreSQL cluster $PG_VERSION/$PG_CLUSTER on port $PGPORT"
+    pg_createcluster $PG_VERSION $PG_CLUSTER --port "$PGPORT" >/dev/null || die "pg_createcluster failed"
+  fi
+  local conf=/etc/postgresql/$PG_VERSION/$PG_CLUSTER/conf.d/jim.conf
+  if [ ! -f "$conf" ] || ! cmp -s "$JIM_ROOT/scripts/services/postgresql.conf" "$conf"; then
+    mkdir -p "$(dirname "$conf")"
+    cp "$JIM_ROOT/scripts/services/postgresql.conf" "$conf"
+    pg_running && { log "PostgreSQL settings changed: restarting"; pg_ctlcluster $PG_VERSION $PG_CLUSTER restart; }
+  fi
+  if ! pg_running; then
+    log "starting PostgreSQL $PG_VERSION"
+    pg_ctlcluster $PG_VERSION $PG_CLUSTER start || die "PostgreSQL did not start; see /var/log/postgresql/postgresql-$PG_VERSION-$PG_CLUSTER.log"
+  fi
+  wait_for "PostgreSQL" 30 su postgres -c "psql -p $PGPORT -Atqc 'select 1'" || die "PostgreSQL does not answer on port $PGPORT"
+  # The dev superuser owns the databases and runs migrations (dev password, documented in README).
+  su postgres -c "psql -p $PGPORT -v ON_ERROR_STOP=1 -qAt" <<'SQL' >/dev/null || die "could not create the dev superuser"
+do $$
+begin
+  if not exists (select from pg_roles where rolname = 'jim') then
+    create role jim login superuser password 'jim';
+  end if;
+end
+$$;
+SQL
+  ensure_database jim
+}
+
+# ensure_database NAME: create the database if it is missing (owned by jim).
+ensure_database() {
+  local name=$1
+  if ! su postgres -c "psql -p $PGPORT -Atqc \"select 1 from pg_database where datname = '$name'\"" | grep -q 1; then
+    su postgres -c "createdb -p $PGPORT -O jim $name" || die "could not create database $name"
+  fi
+}
+
+stop_postgres() {
+  pg_running && pg_ctlcluster $PG_VERSION $PG_CLUSTER stop -m fast
+  return 0
+}
+
+status_postgres() {
+  if pg_running; then
+    printf '  %-10s %s\n' postgres "up      $DATABASE_URL"
+  else
+    printf '  %-10s %s\n' postgres "down"
+  fi
+}

@@ -1,0 +1,2 @@
+drop schema app cascade;
+drop schema app_private cascade;
