@@ -41,6 +41,9 @@ def database_url() -> str:
 def db(database_url: str) -> Iterator[psycopg.Connection]:
     """A connection inside a transaction that is rolled back after the test."""
     with psycopg.connect(database_url) as conn:
+        # Open the outer transaction now, so every `conn.transaction()` inside a test is a
+        # savepoint of it and nothing a test does is ever committed.
+        conn.execute("select 1")
         try:
             yield conn
         finally:

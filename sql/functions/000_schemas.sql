@@ -5,3 +5,4 @@ grant execute on all functions in schema auth to anon, authenticated, admin, wor
 grant usage on schema app to anon, authenticated, admin, worker;
 revoke all on schema app_private from public;
 revoke all on all functions in schema app_private from public;
+grant execute on function app.known_metrics() to anon, authenticated, admin, worker;

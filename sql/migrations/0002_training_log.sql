@@ -17,12 +17,13 @@ comment on type app.workout_visibility is 'Who may read a workout: its owner onl
 create type app.coaching_status as enum ('pending', 'accepted');
 comment on type app.coaching_status is 'A coaching link is requested by the coach (pending) and accepted by the athlete.';
 
--- The metric keys an exercise may declare and an entry may record. Kept as one immutable
--- function so the check constraint and the entry trigger agree.
-create function app_private.known_metrics() returns text[]
+-- The metric keys an exercise may declare and a record may hold. One immutable function so
+-- the check constraints agree; in `app` because check constraints run with the writer's
+-- privileges (and the app can list the keys through GraphQL).
+create function app.known_metrics() returns text[]
   language sql immutable parallel safe
   as $$ select array['reps', 'weight_kg', 'distance_m', 'duration_s', 'avg_hr', 'rpe', 'elevation_m', 'calories'] $$;
-comment on function app_private.known_metrics() is 'Every metric key jim knows; exercise.metrics is a subset.';
+comment on function app.known_metrics() is 'Every metric key an exercise may declare (reps, weight_kg, distance_m, duration_s, avg_hr, rpe, elevation_m, calories).';
 
 create table app.member (
   id uuid primary key,
@@ -42,7 +43,7 @@ create table app.exercise (
   id bigint generated always as identity primary key,
   name text not null check (length(name) between 1 and 100),
   category app.exercise_category not null,
-  metrics text[] not null check (cardinality(metrics) between 1 and 8 and metrics <@ app_private.known_metrics()),
+  metrics text[] not null check (cardinality(metrics) between 1 and 8 and metrics <@ app.known_metrics()),
   attributes jsonb not null default '{}' check (jsonb_typeof(attributes) = 'object'),
   owner_id uuid default auth.uid() references app.member (id) on delete cascade,
   created_at timestamptz not null default now()
@@ -123,7 +124,7 @@ comment on column app.coaching.created_at is 'When the coach asked.';
 create table app.personal_record (
   member_id uuid not null references app.member (id) on delete cascade,
   exercise_id bigint not null references app.exercise (id) on delete cascade,
-  metric text not null check (metric = any (app_private.known_metrics())),
+  metric text not null check (metric = any (app.known_metrics())),
   value numeric not null,
   entry_id bigint references app.workout_entry (id) on delete set null,
   achieved_at timestamptz not null,
@@ -165,6 +166,10 @@ begin
   if not found then
     raise exception 'exercise % does not exist or is not visible to you', new.exercise_id
       using errcode = 'JIM03';
+  end if;
+  if jsonb_typeof(new.metrics) is distinct from 'object' then
+    raise exception 'metrics must be a JSON object, got %', coalesce(jsonb_typeof(new.metrics), 'null')
+      using errcode = 'JIM02', column = 'metrics';
   end if;
   for metric in select key, value from jsonb_each(new.metrics) loop
     if not metric.key = any (allowed) then
