@@ -1,0 +1,181 @@
+"""The FastAPI application: wiring of settings, keys, pool and routes.
+
+`create_app()` builds everything from one ProxySettings object. Start-up checks what can be
+checked (every allowed role is granted to the login role; the realm's keys are fetched)
+and the pool opens; /readyz reports what is not ready yet instead of refusing to start
+when Keycloak is merely slower to boot than the proxy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import psycopg
+from fastapi import FastAPI
+from keycloak import KeycloakOpenID
+from psycopg_pool import AsyncConnectionPool
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from jim.settings import load
+from proxy import graphiql, logs, metrics
+from proxy.auth import Authenticator
+from proxy.endpoint import GraphQLEndpoint
+from proxy.executor import Executor
+from proxy.keys import KeyStore
+from proxy.middleware import RequestContext
+from proxy.roles import RoleMapper, check_granted
+from proxy.settings import ProxySettings
+from proxy.tokens import TokenVerifier, VerifierConfig
+
+log = logging.getLogger("jim.proxy")
+
+
+def check_roles(settings: ProxySettings) -> None:
+    """Refuse to start unless `authenticator` has been granted every allowed role."""
+    with psycopg.connect(settings.authenticator_url, connect_timeout=10) as conn:
+        check_granted(conn, frozenset(settings.allowed_roles))
+
+
+class Proxy:
+    """The per-process objects every request uses."""
+
+    def __init__(self, settings: ProxySettings) -> None:
+        self.settings = settings
+        self.openid = KeycloakOpenID(
+            server_url=settings.keycloak_url + "/",
+            realm_name=settings.keycloak_realm,
+            client_id=settings.keycloak_client_id,
+            timeout=5,
+        )
+        self.keys = KeyStore(self.openid, min_refresh_seconds=settings.jwks_min_refresh_seconds)
+        self.verifier = TokenVerifier(
+            self.openid,
+            self.keys,
+            VerifierConfig(
+                issuers=tuple(settings.issuers),
+                audience=settings.jwt_audience,
+                authorized_parties=tuple(settings.jwt_authorized_parties),
+                algorithms=tuple(settings.jwt_algorithms),
+                leeway_seconds=settings.jwt_leeway_seconds,
+                cache_size=settings.token_cache_size,
+            ),
+        )
+        allowed = frozenset(settings.allowed_roles)
+        self.mapper = RoleMapper(
+            mapping=tuple(settings.role_mapping.items()),
+            default_role=settings.default_role,
+            anon_role=settings.anon_role,
+            allow_anonymous=settings.allow_anonymous,
+            allowed=allowed,
+        )
+        self.pool = AsyncConnectionPool(
+            settings.authenticator_url,
+            min_size=settings.db_pool_min_size,
+            max_size=settings.db_pool_max_size,
+            kwargs={"application_name": "jim-proxy"},
+            timeout=10.0,
+            open=False,
+        )
+        self.executor = Executor(
+            self.pool, allowed, {r: settings.statement_timeout_ms(r) for r in allowed}
+        )
+        self.authenticator = Authenticator(
+            self.verifier, self.mapper, self.executor, provision=settings.provision_members
+        )
+        self.endpoint = GraphQLEndpoint(
+            self.authenticator, self.executor, max_body_bytes=settings.max_body_bytes
+        )
+
+    async def start(self) -> None:
+        await self.pool.open(wait=False)
+        await self.keys.refresh()
+
+    async def stop(self) -> None:
+        await self.pool.close()
+
+    async def readiness(self) -> dict[str, bool]:
+        checks: dict[str, bool] = {}
+        try:
+            await self.executor.ping()
+            checks["database"] = True
+        except Exception:
+            checks["database"] = False
+        if not self.keys.loaded:
+            await self.keys.refresh(force=False)
+        checks["keycloak_keys"] = self.keys.loaded
+        return checks
+
+
+async def _report_pool(pool: AsyncConnectionPool) -> None:
+    while True:
+        metrics.record_pool(pool.get_stats())
+        await asyncio.sleep(2)
+
+
+def create_app(settings: ProxySettings | None = None) -> FastAPI:
+    settings = settings or load(ProxySettings)
+    logs.configure(settings.log_level)
+    check_roles(settings)
+    proxy = Proxy(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await proxy.start()
+        reporter = asyncio.create_task(_report_pool(proxy.pool))
+        log.info("proxy ready", extra={"roles": settings.allowed_roles, "issuers": settings.issuers})
+        try:
+            yield
+        finally:
+            reporter.cancel()
+            await proxy.stop()
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "alive"})
+
+    async def readyz(request: Request) -> Response:
+        checks = await proxy.readiness()
+        ready = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    async def metrics_endpoint(request: Request) -> Response:
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
+
+    routes = [
+        Route("/graphql", proxy.endpoint.handle, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
+    ]
+    if settings.graphiql_enabled:
+        routes += graphiql.routes(settings.graphiql_assets_dir, _public_realm_url(settings), settings.keycloak_client_id)
+    app = FastAPI(
+        title="jim proxy", lifespan=lifespan, routes=routes,
+        docs_url=None, redoc_url=None, openapi_url=None,
+    )
+    app.state.proxy = proxy
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID", "X-Cache-Bypass"],
+            expose_headers=["X-Request-ID", "X-Cache", "Retry-After"],
+            max_age=600,
+        )
+    app.add_middleware(RequestContext)
+    return app
+
+
+def _public_realm_url(settings: ProxySettings) -> str:
+    base = (settings.keycloak_public_url or settings.keycloak_url).rstrip("/")
+    return f"{base}/realms/{settings.keycloak_realm}"

@@ -1,0 +1,84 @@
+"""Who is calling: Authorization header -> (Postgres role, claims for request.jwt.claims).
+
+The claims handed to PostgreSQL are the verified token's, plus a ``role`` claim naming the
+Postgres role the proxy chose (auth.role() reads it). Anonymous requests carry only that
+claim. A member's row is provisioned from the token on the first authenticated request this
+process sees from them; later requests pay one set lookup.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from proxy.errors import ApiError, invalid_token
+from proxy.executor import Executor
+from proxy.metrics import AUTH_FAILURES
+from proxy.roles import NoRole, RoleMapper
+from proxy.tokens import InvalidToken, TokenVerifier
+
+log = logging.getLogger("jim.proxy.auth")
+
+
+@dataclass(frozen=True)
+class Identity:
+    role: str
+    claims: dict
+    user_id: str | None  # the token's sub; None for anonymous callers
+
+    @property
+    def anonymous(self) -> bool:
+        return self.user_id is None
+
+
+class Authenticator:
+    MAX_REMEMBERED = 100_000
+
+    def __init__(
+        self, verifier: TokenVerifier, mapper: RoleMapper, executor: Executor, *, provision: bool
+    ) -> None:
+        self._verifier = verifier
+        self._mapper = mapper
+        self._executor = executor
+        self._provision = provision
+        self._provisioned: set[str] = set()
+
+    async def identify(self, authorization: str | None) -> Identity:
+        if authorization is None:
+            try:
+                role = self._mapper.anonymous()
+            except NoRole:
+                AUTH_FAILURES.labels("anonymous_refused").inc()
+                raise ApiError(
+                    401, "UNAUTHENTICATED", "An access token is required.",
+                    headers=(("WWW-Authenticate", 'Bearer realm="jim"'),),
+                ) from None
+            return Identity(role, {"role": role}, None)
+        scheme, _, token = authorization.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            AUTH_FAILURES.labels("malformed").inc()
+            raise invalid_token()
+        try:
+            claims = await self._verifier.verify(token)
+        except InvalidToken as exc:
+            AUTH_FAILURES.labels(exc.reason).inc()
+            log.info("refused a bearer token", extra={"reason": exc.reason})
+            raise invalid_token() from None
+        role = self._mapper.for_claims(claims)
+        identity = Identity(role, {**claims, "role": role}, claims["sub"])
+        if self._provision and identity.user_id not in self._provisioned:
+            await self._provision_member(identity)
+        return identity
+
+    async def _provision_member(self, identity: Identity) -> None:
+        try:
+            added = await self._executor.provision_member(identity.role, identity.claims)
+        except Exception as exc:  # never fail the request because provisioning failed
+            log.warning("member provisioning failed", extra={"error": type(exc).__name__})
+            return
+        if added:
+            log.info("provisioned a member row", extra={"member": identity.user_id})
+        if len(self._provisioned) >= self.MAX_REMEMBERED:
+            self._provisioned.clear()
+        self._provisioned.add(identity.user_id or "")

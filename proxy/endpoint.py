@@ -1,0 +1,92 @@
+"""POST/GET /graphql: parse the HTTP request, identify the caller, run the operation.
+
+Status codes follow GraphQL over HTTP: with ``application/json`` every well-formed request
+that was executed answers 200 (errors are in the body); with
+``application/graphql-response+json`` a response without data (a request error such as a
+syntax or validation error) answers 400. Mutations are refused over GET with 405.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+import psycopg
+from psycopg_pool import PoolTimeout
+from starlette.requests import Request
+from starlette.responses import Response
+
+from proxy.auth import Authenticator
+from proxy.errors import ApiError, from_exception
+from proxy.executor import Executor
+from proxy.metrics import LATENCY, REQUESTS
+from proxy.operation import analyse, has_mutation
+from proxy.request import GRAPHQL_RESPONSE, parse_get, parse_post, read_body, response_media_type
+
+log = logging.getLogger("jim.proxy.graphql")
+
+
+def error_response(error: ApiError, media_type: str = "application/json") -> Response:
+    return Response(
+        json.dumps(error.body()),
+        status_code=error.status,
+        media_type=media_type,
+        headers=dict(error.headers),
+    )
+
+
+class GraphQLEndpoint:
+    def __init__(self, authenticator: Authenticator, executor: Executor, *, max_body_bytes: int) -> None:
+        self.authenticator = authenticator
+        self.executor = executor
+        self.max_body_bytes = max_body_bytes
+
+    async def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
+        state = request.scope.setdefault("state", {})
+        kind = "unknown"
+        media_type = "application/json"
+        try:
+            media_type = response_media_type(request)
+            if request.method == "POST":
+                gql = parse_post(request, await read_body(request, self.max_body_bytes))
+            else:
+                gql = parse_get(request)
+            identity = await self.authenticator.identify(request.headers.get("authorization"))
+            state["role"] = identity.role
+            operation = analyse(gql.query, gql.operation_name) if gql.query else None
+            kind = operation.kind if operation else "unknown"
+            state["operation"] = kind
+            if request.method == "GET" and (
+                kind != "query" and (operation is not None or has_mutation(gql.query or ""))
+            ):
+                raise ApiError(
+                    405, "METHOD_NOT_ALLOWED", "Only queries may be sent with GET; POST mutations.",
+                    headers=(("Allow", "POST"),),
+                )
+            outcome = await self.executor.resolve(
+                identity.role, identity.claims, gql.query, gql.variables,
+                gql.operation_name, gql.extensions,
+            )
+        except ApiError as error:
+            self._count(kind, "client_error" if error.status < 500 else "server_error", started)
+            return error_response(error, media_type)
+        except (psycopg.Error, PoolTimeout) as exc:
+            error = from_exception(exc)
+            level = logging.WARNING if error.status < 500 else logging.ERROR
+            log.log(level, "database error", extra={"sqlstate": getattr(exc, "sqlstate", None),
+                                                     "error": type(exc).__name__})
+            self._count(kind, "client_error" if error.status < 500 else "server_error", started)
+            return error_response(error, media_type)
+        status = 200
+        if outcome.has_errors and media_type == GRAPHQL_RESPONSE:
+            if json.loads(outcome.body).get("data") is None:
+                status = 400
+        self._count(kind, "graphql_error" if outcome.has_errors else "ok", started)
+        return Response(outcome.body, status_code=status, media_type=media_type)
+
+    @staticmethod
+    def _count(kind: str, outcome: str, started: float) -> None:
+        REQUESTS.labels(kind, outcome).inc()
+        LATENCY.labels(kind).observe(time.perf_counter() - started)
