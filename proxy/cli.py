@@ -33,6 +33,8 @@ def _metrics_dir() -> str:
 
 
 def cmd_proxy(args: argparse.Namespace) -> int:
+    # First: prometheus-client picks its storage when imported, and the workers inherit it.
+    metrics_dir = _metrics_dir()
     from jim.settings import load
     from proxy.settings import ProxySettings
 
@@ -44,7 +46,6 @@ def cmd_proxy(args: argparse.Namespace) -> int:
     from proxy.app import check_roles
 
     check_roles(settings)  # fail here, with one message, rather than in every worker
-    metrics_dir = _metrics_dir()
 
     from gunicorn.app.base import BaseApplication
     from prometheus_client import multiprocess

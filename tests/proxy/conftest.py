@@ -1,0 +1,40 @@
+"""Fixtures for the proxy tests: the real Keycloak, and a real `jim proxy` process on a free
+port against the test database (one for the session; tests needing other settings start
+their own)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.proxy.servers import DEV_USERS, REALM_URL, ProxyServer, keycloak_token, running_proxy
+
+# Settings of the session's proxy: a short JWKS refetch interval so the key-rotation test
+# need not wait, and a small body limit to test it.
+SESSION_PROXY = {
+    "JWKS_MIN_REFRESH_SECONDS": "0.5",
+    "CORS_ORIGINS": "http://localhost:19006",
+    "MAX_BODY_BYTES": "20000",
+}
+
+
+@pytest.fixture(scope="session")
+def keycloak() -> str:
+    try:
+        httpx.get(f"{REALM_URL}/.well-known/openid-configuration", timeout=5).raise_for_status()
+    except httpx.HTTPError as exc:
+        pytest.fail(f"Keycloak is not reachable at {REALM_URL} ({exc}); ./dev test starts it")
+    return REALM_URL
+
+
+@pytest.fixture(scope="session")
+def proxy(database_url: str, keycloak: str) -> Iterator[ProxyServer]:
+    with running_proxy(database_url, **SESSION_PROXY) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def tokens(keycloak: str) -> dict[str, str]:
+    return {user: keycloak_token(user) for user in DEV_USERS}

@@ -1,0 +1,145 @@
+"""Reusable helpers to run the real proxy and talk to the real Keycloak in tests.
+
+`ProxyServer` starts `jim proxy` as a subprocess on a free port against a given database
+and stops it (SIGTERM, then SIGKILL) when the block ends; its JSON log lines are kept in a
+file so tests can read them. The e2e tests through nginx reuse these helpers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[2]
+KEYCLOAK_URL = os.environ.get("KEYCLOAK_URL", "http://127.0.0.1:8180")
+REALM = "jim"
+REALM_URL = f"{KEYCLOAK_URL}/realms/{REALM}"
+CLIENT_ID = "jim-app"
+DEV_USERS = ("alice", "bob", "carol", "admin")
+
+
+def free_port(start: int = 18000, end: int = 18100) -> int:
+    """A free loopback port in the tests' range (ports.md: 18000-18099 for proxies)."""
+    for port in range(start, end):
+        with socket.socket() as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {start}-{end}")
+
+
+def keycloak_token(user: str, password: str | None = None, *, client_id: str = CLIENT_ID,
+                   base_url: str = KEYCLOAK_URL) -> str:
+    """An access token from the real Keycloak (password grant of the dev realm)."""
+    response = httpx.post(
+        f"{base_url}/realms/{REALM}/protocol/openid-connect/token",
+        data={"grant_type": "password", "client_id": client_id, "username": user,
+              "password": password or user, "scope": "openid"},
+        timeout=15,
+    )
+    response.raise_for_status()
+    return response.json()["access_token"]
+
+
+class ProxyServer:
+    """A running `jim proxy`; use through :func:`running_proxy`."""
+
+    def __init__(self, url: str, process: subprocess.Popen, log_path: Path) -> None:
+        self.url = url
+        self.process = process
+        self.log_path = log_path
+
+    @property
+    def graphql_url(self) -> str:
+        return f"{self.url}/graphql"
+
+    def logs(self) -> list[dict]:
+        lines = []
+        for line in self.log_path.read_text().splitlines():
+            try:
+                lines.append(json.loads(line))
+            except ValueError:
+                lines.append({"raw": line})
+        return lines
+
+    def post(self, query: str, variables: dict | None = None, *, token: str | None = None,
+             headers: dict | None = None, **fields) -> httpx.Response:
+        payload = {"query": query, **({"variables": variables} if variables is not None else {}), **fields}
+        merged = {**({"Authorization": f"Bearer {token}"} if token else {}), **(headers or {})}
+        return httpx.post(self.graphql_url, json=payload, headers=merged, timeout=30)
+
+
+def proxy_environment(database_url: str, **overrides: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "JIM_ENV": "test",
+        "KEYCLOAK_URL": KEYCLOAK_URL,
+        "PROXY_WORKERS": "1",
+        "LOG_LEVEL": "INFO",
+    }
+    cache = os.environ.get("JIM_CACHE_DIR")
+    if cache:
+        env.setdefault("GRAPHIQL_ASSETS_DIR", str(Path(cache) / "graphiql"))
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env.update(overrides)
+    return env
+
+
+@contextmanager
+def running_proxy(database_url: str, *, port: int | None = None, **overrides: str) -> Iterator[ProxyServer]:
+    """Start `jim proxy` (gunicorn + uvicorn workers) and wait until it answers /healthz."""
+    port = port or free_port()
+    log_file = tempfile.NamedTemporaryFile(prefix="jim-proxy-", suffix=".log", delete=False)
+    env = proxy_environment(database_url, PROXY_PORT=str(port), PROXY_HOST="127.0.0.1", **overrides)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jim.cli", "proxy"],
+        cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    server = ProxyServer(f"http://127.0.0.1:{port}", process, Path(log_file.name))
+    try:
+        _wait_healthy(server)
+        yield server
+    finally:
+        stop(process)
+        log_file.close()
+
+
+def _wait_healthy(server: ProxyServer, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"jim proxy exited with {server.process.returncode}:\n{server.log_path.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    stop(server.process)
+    raise RuntimeError(f"jim proxy did not answer in {seconds}s:\n{server.log_path.read_text()[-3000:]}")
+
+
+def stop(process: subprocess.Popen, timeout: float = 15) -> None:
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(5)
