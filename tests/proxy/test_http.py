@@ -1,0 +1,149 @@
+"""The HTTP surface: GraphQL-over-HTTP conventions, operability endpoints, request ids,
+CORS, the body limit and GraphiQL — against a real proxy process."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import httpx
+import pytest
+
+from tests.proxy.servers import ProxyServer
+
+QUERY = "{ __typename }"
+
+
+def post_raw(proxy: ProxyServer, content: bytes | str, content_type: str = "application/json",
+             **headers: str) -> httpx.Response:
+    return httpx.post(proxy.graphql_url, content=content,
+                      headers={"Content-Type": content_type, **headers}, timeout=10)
+
+
+def test_post_json_answers_200_json(proxy: ProxyServer) -> None:
+    response = proxy.post(QUERY)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+def test_graphql_response_media_type_on_request(proxy: ProxyServer) -> None:
+    response = proxy.post(QUERY, headers={"Accept": "application/graphql-response+json"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/graphql-response+json")
+
+
+def test_get_runs_queries(proxy: ProxyServer) -> None:
+    response = httpx.get(proxy.graphql_url, params={"query": QUERY}, timeout=10)
+    assert response.status_code == 200
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+@pytest.mark.parametrize("document", [
+    "mutation { deleteFromMemberCollection(atMost: 10) { affectedCount } }",
+    "query A { __typename } mutation B { __typename }",
+])
+def test_get_refuses_mutations_with_405(proxy: ProxyServer, document: str) -> None:
+    response = httpx.get(proxy.graphql_url, params={"query": document, "operationName": "B"}
+                         if "B" in document else {"query": document}, timeout=10)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+@pytest.mark.parametrize(("content", "content_type", "status", "code"), [
+    (b'{"query": "{ __typename }"}', "text/plain", 415, "UNSUPPORTED_MEDIA_TYPE"),
+    (b"{not json", "application/json", 400, "INVALID_JSON"),
+    (b"[1, 2]", "application/json", 400, "BAD_REQUEST"),
+    (b"{}", "application/json", 400, "BAD_REQUEST"),
+    (b'{"query": 42}', "application/json", 400, "BAD_REQUEST"),
+    (b'{"query": "{ __typename }", "variables": [1]}', "application/json", 400, "BAD_REQUEST"),
+    (b'{"query": "{ __typename }", "operationName": 3}', "application/json", 400, "BAD_REQUEST"),
+])
+def test_malformed_requests_get_4xx_and_a_graphql_error(proxy, content, content_type, status, code) -> None:
+    response = post_raw(proxy, content, content_type)
+    assert response.status_code == status
+    assert response.json()["errors"][0]["extensions"]["code"] == code
+
+
+def test_get_with_bad_variables_json_is_400(proxy: ProxyServer) -> None:
+    response = httpx.get(proxy.graphql_url, params={"query": QUERY, "variables": "{oops"}, timeout=10)
+    assert response.status_code == 400
+
+
+def test_unacceptable_accept_is_406(proxy: ProxyServer) -> None:
+    response = proxy.post(QUERY, headers={"Accept": "text/html"})
+    assert response.status_code == 406
+
+
+def test_body_limit_is_413_before_anything_runs(proxy: ProxyServer) -> None:
+    big = json.dumps({"query": QUERY, "variables": {"pad": "x" * 30_000}})
+    response = post_raw(proxy, big)
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "BODY_TOO_LARGE"
+
+
+def test_request_id_is_echoed_or_generated(proxy: ProxyServer) -> None:
+    mine = f"test-{uuid.uuid4().hex}"
+    assert proxy.post(QUERY, headers={"X-Request-ID": mine}).headers["x-request-id"] == mine
+    generated = proxy.post(QUERY, headers={"X-Request-ID": "bad id with spaces"}).headers["x-request-id"]
+    assert generated != "bad id with spaces" and len(generated) == 32
+    entries = [e for e in proxy.logs() if e.get("request_id") == mine]
+    assert entries and entries[-1]["path"] == "/graphql" and entries[-1]["status"] == 200
+
+
+def test_logs_are_json_lines(proxy: ProxyServer) -> None:
+    proxy.post(QUERY)
+    entries = proxy.logs()
+    access = [e for e in entries if e.get("msg") == "request"]
+    assert access, "no access log lines"
+    assert {"ts", "level", "request_id", "method", "path", "status", "duration_ms"} <= access[-1].keys()
+
+
+def test_healthz_and_readyz(proxy: ProxyServer) -> None:
+    assert httpx.get(f"{proxy.url}/healthz", timeout=5).json() == {"status": "alive"}
+    ready = httpx.get(f"{proxy.url}/readyz", timeout=5)
+    assert ready.status_code == 200
+    assert ready.json()["checks"]["database"] is True
+    assert ready.json()["checks"]["keycloak_keys"] is True
+
+
+def test_metrics_count_requests_latency_and_pool(proxy: ProxyServer) -> None:
+    proxy.post(QUERY)
+    text = httpx.get(f"{proxy.url}/metrics", timeout=5).text
+    assert 'jim_proxy_requests_total{operation="query",outcome="ok"}' in text
+    assert "jim_proxy_request_duration_seconds_bucket" in text
+    assert "jim_proxy_db_pool_connections" in text
+
+
+def test_cors_allows_configured_origins_only(proxy: ProxyServer) -> None:
+    preflight = {"Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "authorization,content-type"}
+    ok = httpx.options(proxy.graphql_url, headers={"Origin": "http://localhost:19006", **preflight}, timeout=5)
+    assert ok.status_code == 200
+    assert ok.headers["access-control-allow-origin"] == "http://localhost:19006"
+    denied = httpx.options(proxy.graphql_url, headers={"Origin": "http://evil.invalid", **preflight}, timeout=5)
+    assert "access-control-allow-origin" not in denied.headers
+
+
+def test_graphiql_page_and_assets_are_served_locally(proxy: ProxyServer) -> None:
+    page = httpx.get(f"{proxy.url}/graphiql", timeout=5)
+    assert page.status_code == 200
+    assert "https://" not in page.text.split("<script id=\"jim-config\"")[0]  # no CDN
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    for asset in ("graphiql.min.js", "graphiql.min.css", "react.production.min.js",
+                  "react-dom.production.min.js"):
+        response = httpx.get(f"{proxy.url}/graphiql/assets/{asset}", timeout=10)
+        assert response.status_code == 200, asset
+        assert len(response.content) > 1000
+    assert httpx.get(f"{proxy.url}/graphiql/assets/..%2Fetc%2Fpasswd", timeout=5).status_code == 404
+
+
+def test_anonymous_can_be_refused(database_url: str, keycloak: str) -> None:
+    from tests.proxy.servers import running_proxy
+
+    with running_proxy(database_url, ALLOW_ANONYMOUS="false", GRAPHIQL="false") as strict:
+        response = strict.post(QUERY)
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"].startswith("Bearer")
+        assert httpx.get(f"{strict.url}/graphiql", timeout=5).status_code == 404

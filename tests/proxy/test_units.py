@@ -1,0 +1,113 @@
+"""Pure-code tests (no services): role mapping, settings parsing, operation analysis and
+the SQLSTATE mapping."""
+
+from __future__ import annotations
+
+import pytest
+
+from proxy.errors import CUSTOM_SQLSTATES, from_sqlstate
+from proxy.operation import analyse, has_mutation
+from proxy.roles import NoRole, RoleConfigError, RoleMapper, keycloak_roles
+from proxy.settings import ProxySettings, duration_ms
+
+ALLOWED = frozenset({"anon", "authenticated", "admin"})
+
+
+def mapper(**kw) -> RoleMapper:
+    defaults = dict(mapping=(("admin", "admin"),), default_role="authenticated", anon_role="anon",
+                    allow_anonymous=True, allowed=ALLOWED)
+    return RoleMapper(**{**defaults, **kw})
+
+
+def test_precedence_admin_over_authenticated() -> None:
+    m = mapper(mapping=(("admin", "admin"), ("member", "authenticated")))
+    assert m.for_claims({"realm_access": {"roles": ["member", "admin"]}}) == "admin"
+    assert m.for_claims({"realm_access": {"roles": ["member"]}}) == "authenticated"
+    assert m.for_claims({}) == "authenticated"
+
+
+def test_client_roles_are_client_slash_role() -> None:
+    claims = {"resource_access": {"jim-app": {"roles": ["ops"]}}, "realm_access": {"roles": ["x"]}}
+    assert keycloak_roles(claims) == {"jim-app/ops", "x"}
+    assert mapper(mapping=(("jim-app/ops", "admin"),)).for_claims(claims) == "admin"
+
+
+def test_claims_cannot_name_a_role_directly() -> None:
+    # A "role" claim in the token is ignored: only the configured mapping decides.
+    assert mapper().for_claims({"role": "postgres", "realm_access": {"roles": ["superuser"]}}) == "authenticated"
+
+
+def test_mapping_outside_the_allow_list_is_refused() -> None:
+    with pytest.raises(RoleConfigError):
+        mapper(mapping=(("admin", "postgres"),))
+
+
+def test_anonymous_refused_when_configured() -> None:
+    with pytest.raises(NoRole):
+        mapper(allow_anonymous=False).anonymous()
+    assert mapper().anonymous() == "anon"
+
+
+def settings(**env) -> ProxySettings:
+    return ProxySettings(database_url="postgresql://u:p@h:5432/d", **env)
+
+
+def test_settings_parse_lists_and_maps() -> None:
+    s = settings(jwt_issuers="http://a/realms/jim, http://b/realms/jim",
+                 role_mapping="admin=admin,coach=authenticated",
+                 role_statement_timeouts="anon=500ms,authenticated=2s,admin=1min")
+    assert s.issuers == ["http://a/realms/jim", "http://b/realms/jim"]
+    assert list(s.role_mapping.items()) == [("admin", "admin"), ("coach", "authenticated")]
+    assert s.statement_timeout_ms("anon") == 500 and s.statement_timeout_ms("admin") == 60_000
+
+
+def test_settings_refuse_hmac_and_none() -> None:
+    with pytest.raises(ValueError, match="asymmetric"):
+        settings(jwt_algorithms="RS256,HS256")
+    with pytest.raises(ValueError, match="asymmetric"):
+        settings(jwt_algorithms="none")
+
+
+def test_settings_check_roles_against_allow_list() -> None:
+    with pytest.raises(ValueError, match="ALLOWED_ROLES"):
+        settings(role_mapping="admin=postgres").check()
+
+
+def test_authenticator_url_swaps_credentials() -> None:
+    s = settings(authenticator_password="p@ss/word")
+    assert s.authenticator_url == "postgresql://authenticator:p%40ss%2Fword@h:5432/d"
+
+
+def test_duration_parsing() -> None:
+    assert duration_ms("250") == 250 and duration_ms("3s") == 3000
+    with pytest.raises(ValueError):
+        duration_ms("soon")
+
+
+def test_operation_analysis() -> None:
+    op = analyse("query Q { a { b { c } } x: a { b } } ", None)
+    assert op is not None and op.kind == "query"
+    assert (op.depth, op.fields, op.aliases) == (3, 5, 1)
+    assert op.normalized == analyse("query Q {a{b{c}}   x:a{b}} # comment", None).normalized
+    assert analyse("{ broken", None) is None
+    assert analyse("query A { a } query B { b }", None) is None
+    assert analyse("query A { a } mutation B { b }", "B").kind == "mutation"
+    assert has_mutation("query A { a } mutation B { b }")
+
+
+def test_fragments_count_where_used_and_cycles_stop() -> None:
+    op = analyse("{ a { ...F } b { ...F } } fragment F on T { x { y } }", None)
+    assert (op.depth, op.fields) == (3, 6)
+    cyclic = analyse("{ a { ...F } } fragment F on T { b { ...F } }", None)
+    assert cyclic is not None and cyclic.depth == 2
+
+
+def test_sqlstate_mapping_hides_sql() -> None:
+    timeout = from_sqlstate("57014", "canceling statement due to statement timeout")
+    assert (timeout.status, timeout.code) == (504, "STATEMENT_TIMEOUT")
+    secret = from_sqlstate("XX000", 'relation "app_private.secret" does not exist')
+    assert secret.status == 500 and "app_private" not in secret.message
+    assert from_sqlstate("23505").status == 409
+    assert set(CUSTOM_SQLSTATES) == {"JIM01", "JIM02", "JIM03"}
+    custom = from_sqlstate("JIM01", 'metric "rpe" does not apply')
+    assert custom.status == 400 and custom.message == 'metric "rpe" does not apply'
