@@ -79,7 +79,7 @@ DEFAULTS: dict[str, str] = {
     "JIM_NGINX_UPSTREAM": "127.0.0.1:8000",
     "JIM_NGINX_RATE": "20r/s",
     "JIM_NGINX_BURST": "40",
-    "JIM_NGINX_MAX_BODY": "1m",
+    "JIM_NGINX_MAX_BODY": "128k",
 }
 
 

