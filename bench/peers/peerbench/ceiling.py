@@ -1,0 +1,175 @@
+"""The raw SQL ceiling: the statement behind a scenario, run by pgbench at the same
+concurrency, in the same transaction shape as jim's proxy (BEGIN; SET LOCAL ROLE;
+set_config('request.jwt.claims'); <statement>; COMMIT), pipelined in one round trip and
+prepared once per connection. Nothing HTTP, nothing GraphQL: what PostgreSQL alone costs.
+
+The statement is the SQL jim's engine compiles for the operation when the engine can print
+it (graphql.compiled_sql, see /work/briefs/bench-status.md); until then a hand-written
+equivalent from the scenario folder (ceiling.sql), and the report says which one ran.
+The same machinery also runs graphql.resolve itself under pgbench ("jim, SQL only"): jim
+without its proxy, which tells the engine's share of jim's cost from the proxy's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import statistics
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from peerbench.scenarios import SCENARIOS_DIR, Scenario
+from peerbench.wrk import LoadResult
+
+_VARIABLE = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
+NEXT_POSITION = "nextval('public.bench_position')::int"
+
+
+@dataclass(frozen=True)
+class Statement:
+    sql: str  # with :name placeholders (pgbench variables)
+    values: dict[str, str]
+    source: str  # "compiled by jim" | "hand-written" | "graphql.resolve"
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def hand_written(scenario: Scenario, variables: dict[str, Any]) -> Statement | None:
+    path = SCENARIOS_DIR / scenario.name / "ceiling.sql"
+    if not path.exists():
+        return None
+    text = "\n".join(line for line in path.read_text().splitlines() if not line.lstrip().startswith("--"))
+    return Statement(text.strip().rstrip(";"), {k: _text(v) for k, v in variables.items()}, "hand-written")
+
+
+def compiled(url: str, role: str, claims: dict, scenario: Scenario, variables: dict[str, Any]) -> Statement | None:
+    """The engine's own SQL for the operation, when the engine offers graphql.compiled_sql."""
+    with psycopg.connect(url) as conn:
+        found = conn.execute(
+            "select 1 from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
+            " where n.nspname = 'graphql' and p.proname = 'compiled_sql'"
+        ).fetchone()
+        if not found:
+            return None
+        conn.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
+        conn.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(claims),))
+        row = conn.execute(
+            "select graphql.compiled_sql(%s, %s::jsonb)",
+            (scenario.documents["jim"], json.dumps(variables)),
+        ).fetchone()
+    statements = (row[0] or {}).get("statements", []) if row else []
+    if len(statements) != 1:
+        return None  # one root field per scenario: anything else is not comparable
+    stmt = statements[0]
+    values: dict[str, str] = {}
+
+    def name(match: re.Match[str]) -> str:
+        index = int(match.group(1))
+        values[f"p{index}"] = _text(stmt["params"][index - 1])
+        return f":p{index}"
+
+    text = re.sub(r"\$(\d+)", name, stmt["sql"])
+    return Statement(text, values, "compiled by jim")
+
+
+def engine(scenario: Scenario, body: str, *, vary_position: bool = False) -> Statement:
+    """graphql.resolve itself as the statement (a mutation gets a fresh position per call)."""
+    request = json.loads(body)
+    # Two fixed texts (no input reaches them): the values travel as pgbench variables.
+    text = (
+        "select r::text from graphql.resolve(:query, cast(:variables as jsonb)"
+        " || jsonb_build_object('position', cast(:position as int)), null, null) as r"
+        if vary_position else
+        "select r::text from graphql.resolve(:query, cast(:variables as jsonb), null, null) as r"
+    )
+    return Statement(
+        text,
+        {"query": request["query"], "variables": json.dumps(request["variables"])},
+        "graphql.resolve",
+    )
+
+
+def run_once(url: str, role: str, claims: dict, statement: Statement, position: int | None = None) -> Any:
+    """Run the statement once as the role (the answer check); returns its JSON."""
+    values = dict(statement.values)
+    text = statement.sql
+    if ":position" in text:
+        values["position"] = str(position or 0)
+    query = _VARIABLE.sub(lambda m: f"%({m.group(1)})s", text.replace("%", "%%"))
+    with psycopg.connect(url) as conn:
+        conn.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
+        conn.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(claims),))
+        row = conn.execute(query, values).fetchone()  # type: ignore[arg-type] - repository SQL
+    return json.loads(row[0]) if row else None
+
+
+def _script(role: str, statement: Statement) -> str:
+    body = statement.sql.replace(":position", NEXT_POSITION)
+    # pgbench wants a command on one line unless continued; keep the statement on one line.
+    one_line = " ".join(body.split())
+    return (
+        "\\startpipeline\n"
+        "begin;\n"
+        f"set local role {role};\n"
+        "select set_config('request.jwt.claims', :claims, true);\n"
+        f"{one_line};\n"
+        "commit;\n"
+        "\\endpipeline\n"
+    )
+
+
+def run(url: str, role: str, claims: dict, statement: Statement, *, clients: int, threads: int,
+        seconds: int) -> LoadResult:
+    with tempfile.TemporaryDirectory(prefix="jim-bench-pgbench-") as tmp:
+        script = Path(tmp) / "script.sql"
+        script.write_text(_script(role, statement))
+        command = [
+            "pgbench", "--no-vacuum", "--protocol=prepared", f"--client={clients}",
+            f"--jobs={threads}", f"--time={seconds}", f"--file={script}", "--log",
+            f"--log-prefix={tmp}/tx", "-D", f"claims={json.dumps(claims)}",
+        ]
+        for key, value in statement.values.items():
+            command += ["-D", f"{key}={value}"]
+        command.append(url)
+        # pgbench prepares a pipeline's statements before running any of them, i.e. before
+        # SET LOCAL ROLE: the session starts as the request role so that they can be parsed
+        # (authenticator itself may use nothing). The transaction still sets it, like jim.
+        env = {**os.environ, "PGOPTIONS": f"-c role={role}"}
+        done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False, env=env)  # noqa: S603
+        if done.returncode != 0:
+            raise RuntimeError(f"pgbench failed ({done.returncode}): {done.stderr[-800:]}")
+        latencies: list[int] = []
+        failures = 0
+        for log in Path(tmp).glob("tx*"):
+            for line in log.read_text().splitlines():
+                fields = line.split()
+                if len(fields) >= 3 and fields[2].isdigit():
+                    latencies.append(int(fields[2]))
+                else:
+                    failures += 1
+    processed = re.search(r"number of transactions actually processed: (\d+)", done.stdout)
+    failed = re.search(r"number of failed transactions: (\d+)", done.stdout)
+    tps = re.search(r"tps = ([0-9.]+) \(without initial connection time\)", done.stdout)
+    requests = int(processed.group(1)) if processed else len(latencies)
+    elapsed = requests / float(tps.group(1)) if tps and float(tps.group(1)) > 0 else float(seconds)
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] / 1000 if latencies else 0.0
+
+    return LoadResult(
+        requests=requests, seconds=elapsed,
+        failures=(int(failed.group(1)) if failed else 0) + failures, socket_errors=0,
+        p50_ms=pct(50), p90_ms=pct(90), p99_ms=pct(99), max_ms=(latencies[-1] / 1000 if latencies else 0.0),
+        mean_ms=round(statistics.fmean(latencies) / 1000, 3) if latencies else 0.0,
+        first_failure="" if done.returncode == 0 else done.stderr[-300:],
+    )

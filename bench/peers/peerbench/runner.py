@@ -1,0 +1,283 @@
+"""The peer benchmark, start to finish: data, tokens, servers, answer checks, timed runs,
+memory, results. `bench/peers/run.sh` installs what this needs and calls it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from peerbench import ceiling, checks, dataset, procs, report, systems, tokens, wrk
+from peerbench.scenarios import Scenario, _fill, load_all
+
+ROLE = {"anon": "anon"}  # every other user is a plain member or coach: `authenticated`
+
+
+@dataclass
+class Run:
+    scenario: str
+    system: str
+    label: str
+    status: str  # ok | refused | failed | unavailable
+    note: str = ""
+    load: dict[str, Any] = field(default_factory=dict)
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="bench/peers/run.sh", description=__doc__)
+    p.add_argument("--scale", type=int, default=1000, help="jim db seed --scale N (default 1000 members)")
+    p.add_argument("--duration", type=int, default=8, help="seconds timed per scenario and system")
+    p.add_argument("--warmup", type=int, default=2, help="seconds of untimed load before each timed run")
+    p.add_argument("--connections", type=int, default=16, help="concurrent connections (wrk and pgbench)")
+    p.add_argument("--threads", type=int, default=2, help="load generator threads")
+    p.add_argument("--workers", type=int, default=2, help="server processes per HTTP system")
+    p.add_argument("--pool", type=int, default=8, help="Postgres connections per server process")
+    p.add_argument("--systems", default="jim,jim_cached,pg4,pg5,ceiling,jim_sql")
+    p.add_argument("--scenarios", default="", help="comma-separated subset (default: all)")
+    p.add_argument("--database", default="jim_bench")
+    p.add_argument("--base-port", type=int, default=18600)
+    p.add_argument("--out", type=Path, default=systems.BENCH_DIR.parent / "results")
+    p.add_argument("--cache-dir", type=Path, default=Path(os.environ.get("JIM_CACHE_DIR", Path.home() / ".cache" / "jim")) / "bench")
+    p.add_argument("--profile", action="store_true", help="profile jim (py-spy) on the scenarios it loses")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    wanted = {s.strip() for s in args.systems.split(",") if s.strip()}
+    scenarios = load_all([s for s in args.scenarios.split(",") if s] or None)
+    args.out.mkdir(parents=True, exist_ok=True)
+    run_dir = args.out / "logs"
+    run_dir.mkdir(exist_ok=True)
+    admin_url = os.environ.get("DATABASE_URL", "postgresql://jim:jim@127.0.0.1:5432/jim")
+    started = datetime.now(UTC)
+
+    say(f"bench database {args.database} (scale {args.scale})")
+    url = dataset.prepare(admin_url, args.database, args.scale, systems.REPO)
+    with psycopg.connect(url) as conn:
+        conn.execute("create sequence if not exists public.bench_position")
+        conn.execute("grant usage on sequence public.bench_position to authenticated")
+        engine_ready = conn.execute("select to_regprocedure('graphql.resolve(text,jsonb,text,jsonb)') is not null").fetchone()[0]
+    fixtures = dataset.fixtures(url)
+    outbox_mark = dataset.outbox_mark(url)
+    auth_url = dataset.url_for(admin_url, args.database, user="authenticator",
+                               password=os.environ.get("AUTHENTICATOR_PASSWORD", "authenticator"))
+
+    realm = tokens.Realm(os.environ.get("KEYCLOAK_URL", "http://127.0.0.1:8180").rstrip("/"))
+    ctx = systems.Context(
+        cache_dir=args.cache_dir, run_dir=run_dir, database_url=url, authenticator_url=auth_url,
+        workers=args.workers, pool=args.pool, keycloak_url=realm.base_url, issuer=realm.issuer,
+        jwks=json.dumps(realm.jwks()),
+    )
+    runs: list[Run] = []
+    servers: dict[str, procs.Server] = {}
+    http = [s for s in systems.http_systems(args.base_port) if s.key in wanted]
+    if not engine_ready:
+        for s in [s for s in http if s.dialect == "jim"]:
+            runs += [Run(sc.name, s.key, s.label, "unavailable", "graphql.resolve is not installed in the bench database (jim's engine is not ready)") for sc in scenarios]
+        http = [s for s in http if s.dialect != "jim"]
+        wanted.discard("jim_sql")
+    try:
+        busy = [s for s in http if not procs.port_free(s.port)]
+        if busy:
+            raise SystemExit(f"port(s) {', '.join(str(s.port) for s in busy)} already in use; pick others with --base-port")
+        for system in http:
+            say(f"starting {system.label} on port {system.port}")
+            servers[system.key] = systems.start(system, ctx)
+        catalog_body = next((sc for sc in load_all(["catalog"])), None)
+        for system in http:
+            assert catalog_body is not None
+            procs.wait_ready(servers[system.key], system.url, catalog_body.body(system.dialect, fixtures),
+                             {"Content-Type": "application/json"}, seconds=90)
+        for scenario in scenarios:
+            say(f"scenario {scenario.name}: {scenario.title}")
+            user_tokens = {u: realm.token(u) for u in ("alice", "carol")}  # fresh: tokens expire
+            runs += run_scenario(scenario, args, http, wanted, url, auth_url, fixtures, user_tokens)
+        memory = {key: round(server.rss_mb(), 1) for key, server in servers.items()}
+    finally:
+        for server in servers.values():
+            server.stop()
+        dataset.cleanup(url, outbox_mark)
+
+    results = {
+        "meta": meta(args, started, engine_ready),
+        "scenarios": [{"name": s.name, "title": s.title, "description": s.description,
+                       "user": s.user, "kind": s.kind} for s in scenarios],
+        "runs": [r.__dict__ for r in runs],
+        "memory_mb": memory,
+    }
+    results["ratios"] = report.ratios(results)
+    paths = report.write(results, args.out)
+    say("results: " + ", ".join(str(p) for p in paths))
+    print(report.markdown(results))
+    return 0
+
+
+def say(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def meta(args: argparse.Namespace, started: datetime, engine_ready: bool) -> dict[str, Any]:
+    return {
+        "started": started.isoformat(timespec="seconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "scale": args.scale, "duration_s": args.duration, "warmup_s": args.warmup,
+        "connections": args.connections, "threads": args.threads, "workers": args.workers,
+        "pool_per_worker": args.pool, "cores": os.cpu_count(), "load_average": os.getloadavg(),
+        "engine_installed": engine_ready,
+        "versions": report.versions(args.cache_dir),
+    }
+
+
+def claims_for(user: str, user_tokens: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    if user == "anon":
+        return "anon", {"role": "anon"}
+    return "authenticated", {**tokens.claims(user_tokens[user]), "role": "authenticated"}
+
+
+def run_scenario(scenario: Scenario, args: argparse.Namespace, http: list[systems.System],
+                 wanted: set[str], url: str, auth_url: str, fixtures: dict[str, Any],
+                 user_tokens: dict[str, str]) -> list[Run]:
+    role, claims = claims_for(scenario.user, user_tokens)
+    authorization = tokens.authorization(user_tokens, scenario.user)
+    mutation = not scenario.is_read
+    runs: list[Run] = []
+    plain = [s for s in http if s.key != "jim_cached"]
+    cached = next((s for s in http if s.key == "jim_cached"), None) if scenario.cache else None
+
+    # Per system: its variables (a mutation writes into a workout of its own).
+    fx: dict[str, dict[str, Any]] = {}
+    for key in [s.key for s in plain] + [k for k in ("ceiling", "jim_sql") if k in wanted]:
+        fx[key] = {**fixtures, "mutation_workout": dataset.new_mutation_workout(url, key)} if mutation else fixtures
+
+    def variables(key: str, dialect: str) -> dict[str, Any]:
+        raw = {**scenario.variables, **scenario.variables_by_system.get(dialect, {})}
+        return {k: _fill(v, {**fx[key], "position": 0}) for k, v in raw.items()}
+
+    # 1. answers, before anything is timed
+    answers: dict[str, Any] = {}
+    failures: dict[str, str] = {}
+    for system in plain:
+        status, payload, _ = checks.post(system.url, scenario.body(system.dialect, fx[system.key], position=0), authorization)
+        data, error = checks.graphql_data(status, payload)
+        if error:
+            failures[system.key] = error
+        else:
+            answers[system.key] = data
+    statements: dict[str, ceiling.Statement] = {}
+    if "ceiling" in wanted:
+        stmt = ceiling.compiled(url, role, claims, scenario, variables("ceiling", "jim")) \
+            or ceiling.hand_written(scenario, variables("ceiling", "jim"))
+        if stmt is None:
+            failures["ceiling"] = "no SQL for this scenario"
+        else:
+            statements["ceiling"] = stmt
+            answers["ceiling"] = _safe(lambda s=stmt: ceiling.run_once(auth_url, role, claims, s, position=0), failures, "ceiling")
+    if "jim_sql" in wanted:
+        body = scenario.body("jim", fx["jim_sql"], position=0)
+        stmt = ceiling.engine(scenario, body, vary_position=mutation)
+        statements["jim_sql"] = stmt
+        result = _safe(lambda s=stmt: ceiling.run_once(auth_url, role, claims, s, position=0), failures, "jim_sql")
+        if result is not None:
+            data, error = checks.graphql_data(200, result)
+            if error:
+                failures["jim_sql"] = error
+                answers.pop("jim_sql", None)
+            else:
+                answers["jim_sql"] = data
+    answers = {k: v for k, v in answers.items() if k not in failures}
+
+    verdicts: dict[str, checks.Verdict] = {}
+    if mutation:
+        for key, data in answers.items():
+            dialect = next((s.dialect for s in plain if s.key == key), "jim")
+            row = {"workoutId": fx[key]["mutation_workout"], "position": 0, "metrics": variables(key, dialect)["metrics"]}
+            verdicts[key] = checks.expected_mutation(data, scenario.normalise, {"logged": {"rows": [row]}})
+    else:
+        verdicts = checks.agree(answers, scenario.normalise, tie_breaker="ceiling")
+    for key, error in failures.items():
+        verdicts[key] = checks.Verdict(False, error)
+    if cached is not None:
+        verdicts["jim_cached"] = check_cached(cached, scenario, fixtures, authorization, answers.get("jim"), verdicts.get("jim"))
+
+    # 2. timed runs, one system after the other
+    labels = {s.key: s.label for s in http} | {"ceiling": "raw SQL ceiling (pgbench)", "jim_sql": "jim engine, SQL only (pgbench)"}
+    order = [s.key for s in plain] + [k for k in ("ceiling", "jim_sql") if k in statements] + (["jim_cached"] if cached else [])
+    for key in order:
+        verdict = verdicts.get(key) or checks.Verdict(False, "no answer")
+        note = verdict.note + (f" [{statements[key].source}]" if key in statements else "")
+        if not verdict.ok:
+            say(f"  {labels[key]}: REFUSED — {verdict.note}")
+            runs.append(Run(scenario.name, key, labels[key], "refused", note))
+            continue
+        try:
+            if key in statements:
+                result = timed_pgbench(args, auth_url, role, claims, statements[key])
+            else:
+                system = next(s for s in http if s.key == key)
+                result = timed_wrk(args, system, scenario, fx.get(key, fixtures), authorization)
+        except RuntimeError as error:
+            say(f"  {labels[key]}: FAILED — {error}")
+            runs.append(Run(scenario.name, key, labels[key], "failed", str(error)[:500]))
+            continue
+        status = "ok" if result.failures == 0 and result.socket_errors == 0 else "failed"
+        if status != "ok":
+            note = f"{result.failures} failed responses, {result.socket_errors} socket errors; first: {result.first_failure}"
+        say(f"  {labels[key]:<32} {result.rps:9.1f} req/s  p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  {status}")
+        runs.append(Run(scenario.name, key, labels[key], status, note, result.as_dict()))
+        if mutation and key in fx:
+            runs[-1].load["rows_written"] = dataset.entry_count(url, fx[key]["mutation_workout"])
+    return runs
+
+
+def _safe(fn: Any, failures: dict[str, str], key: str) -> Any:
+    try:
+        return fn()
+    except psycopg.Error as error:
+        failures[key] = f"SQL error: {str(error).splitlines()[0]}"
+        return None
+
+
+def check_cached(system: systems.System, scenario: Scenario, fixtures: dict[str, Any], authorization: str | None,
+                 uncached_answer: Any, uncached_verdict: checks.Verdict | None) -> checks.Verdict:
+    """The cached read must answer like uncached jim, and really come from the cache."""
+    if uncached_answer is None or not (uncached_verdict and uncached_verdict.ok):
+        return checks.Verdict(False, "uncached jim has no verified answer to compare with")
+    body = scenario.body("jim", fixtures)
+    checks.post(system.url, body, authorization)
+    status, payload, headers = checks.post(system.url, body, authorization)
+    data, error = checks.graphql_data(status, payload)
+    if error:
+        return checks.Verdict(False, error)
+    if headers.get("x-cache", "").upper() != "HIT":
+        return checks.Verdict(False, f"second identical read was not a cache hit (X-Cache: {headers.get('x-cache', 'absent')})")
+    verdict = checks.agree({"jim": uncached_answer, "jim_cached": data}, scenario.normalise, "jim")
+    return verdict["jim_cached"]
+
+
+def timed_wrk(args: argparse.Namespace, system: systems.System, scenario: Scenario,
+              fx: dict[str, Any], authorization: str | None) -> wrk.LoadResult:
+    script = args.out / "logs" / f"{scenario.name}-{system.key}.lua"
+    body = scenario.body(system.dialect, fx)
+    if args.warmup:
+        wrk.write_script(script, body, authorization, first=50_000_000)
+        wrk.run(system.url, script, connections=args.connections, threads=args.threads, seconds=args.warmup)
+    wrk.write_script(script, body, authorization, first=0)
+    return wrk.run(system.url, script, connections=args.connections, threads=args.threads, seconds=args.duration)
+
+
+def timed_pgbench(args: argparse.Namespace, url: str, role: str, claims: dict[str, Any],
+                  statement: ceiling.Statement) -> wrk.LoadResult:
+    if args.warmup:
+        ceiling.run(url, role, claims, statement, clients=args.connections, threads=args.threads, seconds=args.warmup)
+    time.sleep(0.2)
+    return ceiling.run(url, role, claims, statement, clients=args.connections, threads=args.threads, seconds=args.duration)
