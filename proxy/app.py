@@ -78,7 +78,7 @@ class Proxy:
             settings.authenticator_url,
             min_size=settings.db_pool_min_size,
             max_size=settings.db_pool_max_size,
-            kwargs={"application_name": "jim-proxy"},
+            kwargs={"application_name": "jim-proxy", "autocommit": True},
             timeout=10.0,
             open=False,
         )

@@ -1,0 +1,97 @@
+"""Proxy overhead: one authenticated query through `jim proxy` (HTTP, token verification,
+role switch, one pipelined transaction) against the same query through graphql.resolve
+directly (the same transaction sent by a client holding its own connection), side by side
+in one run, with the same concurrency. Prints both rates and their ratio.
+
+    .venv/bin/python bench/proxy_overhead.py [--seconds 5] [--concurrency 4] [--workers 2]
+
+Needs the stack's PostgreSQL (DATABASE_URL, migrated and seeded, with the engine) and
+Keycloak; it starts its own proxy on a free port.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx  # noqa: E402
+import psycopg  # noqa: E402
+from proxy_loadgen import best_of  # noqa: E402  (bench/ is sys.path[0])
+
+from proxy.executor import CONTEXT_SQL, RESOLVE_SQL  # noqa: E402
+from proxy.settings import ProxySettings  # noqa: E402
+from tests.proxy.servers import keycloak_token, running_proxy  # noqa: E402
+
+QUERY = "{ exerciseCollection(first: 10) { edges { node { id name category metrics } } } }"
+
+
+def claims_of(token: str) -> dict:
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def direct_client(url: str, claims: dict, query: str):
+    def make():
+        conn = psycopg.connect(url, autocommit=True)
+        claims_text = json.dumps(claims)
+
+        def call() -> None:
+            with conn.pipeline():
+                conn.execute(CONTEXT_SQL, (claims["role"], claims_text, "5000ms"))
+                cur = conn.execute(RESOLVE_SQL, (query, "{}", None, None))
+            body, has_errors = cur.fetchone()
+            assert not has_errors, body
+        return call
+    return make
+
+
+def proxy_client(url: str, token: str, query: str):
+    def make():
+        client = httpx.Client(headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        payload = {"query": query}
+
+        def call() -> None:
+            response = client.post(url, json=payload)
+            assert response.status_code == 200 and b'"errors"' not in response.content, response.text
+        return call
+    return make
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2, help="proxy worker processes")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--user", default="alice")
+    parser.add_argument("--query", default=QUERY)
+    args = parser.parse_args()
+
+    settings = ProxySettings(database_url=os.environ.get("DATABASE_URL", "postgresql://jim:jim@127.0.0.1:5432/jim"))
+    token = keycloak_token(args.user)
+    claims = {**claims_of(token), "role": "authenticated"}
+    print(f"query: {args.query}\nas {args.user}, concurrency {args.concurrency}, "
+          f"{args.seconds}s x best of {args.rounds}, proxy workers {args.workers}\n")
+    with running_proxy(settings.database_url, PROXY_WORKERS=str(args.workers), LOG_LEVEL="WARNING",
+                       DB_POOL_MAX_SIZE=str(max(2, args.concurrency))) as server:
+        direct = best_of(args.rounds, "graphql.resolve direct (baseline)",
+                         direct_client(settings.authenticator_url, claims, args.query),
+                         seconds=args.seconds, concurrency=args.concurrency)
+        through = best_of(args.rounds, "through the proxy (HTTP + JWT)",
+                          proxy_client(server.graphql_url, token, args.query),
+                          seconds=args.seconds, concurrency=args.concurrency)
+    print(direct.line())
+    print(through.line())
+    print(f"\nproxy / direct throughput ratio: {through.rate / direct.rate:.2f}x"
+          f"   (latency p50 ratio {through.percentile(50) / direct.percentile(50):.2f}x)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
