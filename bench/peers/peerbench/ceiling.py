@@ -1,7 +1,7 @@
 """The raw SQL ceiling: the statement behind a scenario, run by pgbench at the same
-concurrency, in the same transaction shape as jim's proxy (BEGIN; SET LOCAL ROLE;
-set_config('request.jwt.claims'); <statement>; COMMIT), pipelined in one round trip and
-prepared once per connection. Nothing HTTP, nothing GraphQL: what PostgreSQL alone costs.
+concurrency, in the same transaction shape as jim's proxy (one implicit transaction: the
+role, claims and timeout set LOCAL by set_config, then the statement), pipelined in one
+round trip and prepared once per connection. Nothing HTTP, nothing GraphQL: what PostgreSQL alone costs.
 
 The statement is the SQL jim's engine compiles for the operation when the engine can print
 it (graphql.compiled_sql, see /work/briefs/bench-status.md); until then a hand-written
@@ -112,17 +112,16 @@ def run_once(url: str, role: str, claims: dict, statement: Statement, position: 
     return json.loads(row[0]) if row else None
 
 
-def _script(role: str, statement: Statement) -> str:
+def _script(statement: Statement) -> str:
+    """The proxy's request shape (proxy/executor.py): two statements pipelined as one implicit
+    transaction: the role, claims and statement timeout as LOCAL settings, then the work."""
     body = statement.sql.replace(":position", NEXT_POSITION)
-    # pgbench wants a command on one line unless continued; keep the statement on one line.
-    one_line = " ".join(body.split())
+    one_line = " ".join(body.split())  # a pgbench SQL command ends at its line's end
     return (
         "\\startpipeline\n"
-        "begin;\n"
-        f"set local role {role};\n"
-        "select set_config('request.jwt.claims', :claims, true);\n"
+        "select set_config('role', :role, true), set_config('request.jwt.claims', :claims, true),"
+        " set_config('statement_timeout', '5000ms', true);\n"
         f"{one_line};\n"
-        "commit;\n"
         "\\endpipeline\n"
     )
 
@@ -131,18 +130,18 @@ def run(url: str, role: str, claims: dict, statement: Statement, *, clients: int
         seconds: int) -> LoadResult:
     with tempfile.TemporaryDirectory(prefix="jim-bench-pgbench-") as tmp:
         script = Path(tmp) / "script.sql"
-        script.write_text(_script(role, statement))
+        script.write_text(_script(statement))
         command = [
             "pgbench", "--no-vacuum", "--protocol=prepared", f"--client={clients}",
             f"--jobs={threads}", f"--time={seconds}", f"--file={script}", "--log",
-            f"--log-prefix={tmp}/tx", "-D", f"claims={json.dumps(claims)}",
+            f"--log-prefix={tmp}/tx", "-D", f"claims={json.dumps(claims)}", "-D", f"role={role}",
         ]
         for key, value in statement.values.items():
             command += ["-D", f"{key}={value}"]
         command.append(url)
         # pgbench prepares a pipeline's statements before running any of them, i.e. before
-        # SET LOCAL ROLE: the session starts as the request role so that they can be parsed
-        # (authenticator itself may use nothing). The transaction still sets it, like jim.
+        # the role is set: the session starts as the request role so that they can be parsed
+        # (authenticator itself may use nothing). Each transaction still sets it, like jim.
         env = {**os.environ, "PGOPTIONS": f"-c role={role}"}
         done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False, env=env)  # noqa: S603
         if done.returncode != 0:

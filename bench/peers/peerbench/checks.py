@@ -70,7 +70,8 @@ def agree(answers: dict[str, Any], rules: Any, tie_breaker: str) -> dict[str, Ve
     reference = json.loads(best[0])
     for system, text in canon.items():
         if text == best[0]:
-            verdicts[system] = Verdict(True, f"same data as {', '.join(s for s in best[1] if s != system)}")
+            others = ", ".join(s for s in best[1] if s != system) or "nobody (the only system measured)"
+            verdicts[system] = Verdict(True, f"same data as {others}")
         else:
             difference = first_difference(reference, json.loads(text))
             verdicts[system] = Verdict(False, f"answers differ from {reference_system}: {difference}")

