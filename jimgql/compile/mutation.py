@@ -1,0 +1,114 @@
+"""insertInto / update / deleteFrom ``<Type>Collection`` to one data-modifying statement.
+
+The write happens in a CTE whose ``returning`` keeps the whole row (``returning t as
+__rec``), so the ``records`` selection (relationships and computed fields included) reads
+the written rows in the same statement. ``atMost`` is enforced in SQL: when more rows match,
+``graphql._raise`` aborts the statement and the write is undone with it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jimgql.compile import filters
+from jimgql.compile.context import Context
+from jimgql.compile.document import Selected
+from jimgql.compile.sql import json_object
+from jimgql.compile.values import to_text
+from jimgql.errors import GraphQLError
+from jimgql.schema.meta import ColumnInfo, MutationRoot, TableInfo
+
+
+def build(ctx: Context, root: MutationRoot, args: dict[str, Any], sel: Selected) -> str:
+    table = root.table
+    ctx.writes.add(table.oid)
+    t = ctx.alias()
+    if root.kind == "insert":
+        write = _insert(ctx, table, args, t)
+    elif root.kind == "update":
+        write = _update(ctx, table, args, t)
+    else:
+        where = filters.where(ctx, table, args.get("filter"), t)
+        write = f"delete from {table.sql} as {t}" + (f" where {where}" if where else "")
+    body = _response(ctx, table, root.kind, sel)
+    if root.kind == "insert":
+        return f"with __w as ({write} returning {t} as __rec) select {body} from (select 1) __one"
+    at_most = ctx.leaf(args.get("atMost", 1), lambda v: to_text(v, "Int")) + "::int"
+    message = ctx.text(f"{root.kind} impacts too many records")
+    return (
+        f"with __w as ({write} returning {t} as __rec) "
+        f"select case when (select count(*) from __w) > {at_most} "
+        f"then graphql._raise({message}) else {body} end"
+    )
+
+
+def _value(ctx: Context, info: ColumnInfo, value: Any) -> str:
+    if info.is_list:
+        text = ctx.leaf(value, lambda v: filters.list_text(info, v))
+    else:
+        text = ctx.leaf(value, lambda v: filters.scalar_text(info, v))
+    return f"{text}::{filters.cast_of(info)}"
+
+
+def _insert(ctx: Context, table: TableInfo, args: dict[str, Any], t: str) -> str:
+    objects = args["objects"]
+    if not objects:
+        raise GraphQLError("At least one record must be provided to objects")
+    columns: list[str] = []
+    for obj in objects:
+        for name in obj:
+            if name not in columns:
+                columns.append(name)
+    if not columns:
+        if len(objects) == 1:
+            return f"insert into {table.sql} as {t} default values"
+        return _defaults_only(table, t, len(objects))
+    infos = [table.insert_columns[name] for name in columns]
+    rows = []
+    for obj in objects:
+        cells = [
+            _value(ctx, info, obj[name]) if name in obj else "default"
+            for name, info in zip(columns, infos, strict=True)
+        ]
+        rows.append("(" + ", ".join(cells) + ")")
+    names = ", ".join(info.sql for info in infos)
+    return f"insert into {table.sql} as {t} ({names}) values " + ", ".join(rows)
+
+
+def _defaults_only(table: TableInfo, t: str, count: int) -> str:
+    """Several rows that all take every default: VALUES needs a column, so repeat one."""
+    column = next(iter(table.insert_columns.values()))
+    values = ", ".join(["(default)"] * count)
+    return f"insert into {table.sql} as {t} ({column.sql}) values {values}"
+
+
+def _update(ctx: Context, table: TableInfo, args: dict[str, Any], t: str) -> str:
+    changes = args.get("set") or {}
+    if not changes:
+        raise GraphQLError("At least one mapping must be provided to set argument")
+    assignments = ", ".join(
+        f"{table.update_columns[name].sql} = {_value(ctx, table.update_columns[name], value)}"
+        for name, value in changes.items()
+    )
+    where = filters.where(ctx, table, args.get("filter"), t)
+    return f"update {table.sql} as {t} set {assignments}" + (f" where {where}" if where else "")
+
+
+def _response(ctx: Context, table: TableInfo, kind: str, sel: Selected) -> str:
+    from jimgql.compile.select import record  # noqa: PLC0415 - mutual recursion
+
+    type_name = table.type_name + {"insert": "InsertResponse", "update": "UpdateResponse",
+                                   "delete": "DeleteResponse"}[kind]
+    pairs: list[tuple[str, str]] = []
+    for f in ctx.collector.fields(sel.selection_sets(), {type_name}):
+        key = ctx.text(f.alias)
+        if f.name == "__typename":
+            pairs.append((key, f"to_jsonb({ctx.text(type_name)})"))
+        elif f.name == "affectedCount":
+            pairs.append((key, "(select to_jsonb(count(*)) from __w)"))
+        elif f.name == "records":
+            node = record(ctx, table, "(__w.__rec)", f)
+            pairs.append((key, f"(select coalesce(jsonb_agg({node}), '[]'::jsonb) from __w)"))
+        else:
+            raise GraphQLError(f"Unknown field '{f.name}' on type '{type_name}'")
+    return json_object(pairs)

@@ -1,0 +1,113 @@
+"""An operation to a :class:`Plan`: one statement per root field, ready to bind and run.
+
+Compile-time errors raise; the host turns them into pg_graphql's response shapes
+(``OperationError`` without ``data``, other errors with ``"data": null``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from jimgql.compile import connection, cursor, functions, mutation
+from jimgql.compile.context import Context
+from jimgql.compile.document import Document, Selected
+from jimgql.compile.filters import cast_of, scalar_text
+from jimgql.compile.select import record
+from jimgql.compile.sql import Bind, Const
+from jimgql.compile.values import VariableScope
+from jimgql.errors import GraphQLError, unknown_field
+from jimgql.schema.meta import ByPkRoot, CollectionRoot, FunctionInfo, MutationRoot, NodeRoot
+from jimgql.schema.types import Schema
+
+
+@dataclass
+class Step:
+    alias: str
+    sql: str | None = None
+    params: list[Const | Bind] = field(default_factory=list)
+    static: str | None = None  # JSON text known at compile time (__typename, introspection)
+    prepared: Any = None  # the host's prepared plan, filled on first run
+
+    def bind(self, variables: dict[str, Any]) -> list[str | None]:
+        return [p.value if isinstance(p, Const) else p.value(variables) for p in self.params]
+
+
+@dataclass
+class Plan:
+    kind: str  # query | mutation
+    steps: list[Step]
+    reads: set[int]
+    writes: set[int]
+    structural: set[str]
+
+
+def compile_operation(schema: Schema, doc: Document, variables: dict[str, Any]) -> Plan:
+    scope = VariableScope(variables, doc.defaults)
+    ctx = Context(schema, doc, scope)
+    kind = doc.kind
+    root_name = "Mutation" if kind == "mutation" else "Query"
+    if kind == "mutation" and schema.mutation is None:
+        raise GraphQLError("Unknown type Mutation")
+    root = schema.object(root_name)
+    steps: list[Step] = []
+    for f in ctx.collector.fields([doc.operation.selection_set], {root_name}):
+        if f.name == "__typename":
+            steps.append(Step(f.alias, static=json.dumps(root_name)))
+            continue
+        if f.name in ("__schema", "__type") and kind == "query":
+            if schema.introspection is None:
+                raise unknown_field(f.name, root_name, quoted_root=True)
+            from jimgql.schema import introspection  # noqa: PLC0415 - only when introspecting
+
+            for name in doc.variable_names:
+                scope.concrete(name)
+            steps.append(Step(f.alias, static=introspection.run(schema, doc, f, scope)))
+            continue
+        definition = root.fields.get(f.name)
+        if definition is None:
+            raise unknown_field(f.name, root_name, quoted_root=True)
+        params = ctx.new_statement()
+        sql = _root_sql(ctx, definition, f)
+        steps.append(Step(f.alias, sql, params.sources))
+    return Plan(kind, steps, ctx.reads, ctx.writes, scope.structural)
+
+
+def _root_sql(ctx: Context, definition: Any, sel: Selected) -> str:
+    meta = definition.meta
+    args = ctx.arguments(sel, definition)
+    if isinstance(meta, CollectionRoot):
+        return "select " + connection.build(ctx, meta.table, meta.table.sql, lambda _a: [], args, sel)
+    if isinstance(meta, ByPkRoot):
+        table = meta.table
+        if any(c.field not in args or args[c.field] is None for c in table.pk):
+            raise GraphQLError("All primary key columns must be provided")
+        t = ctx.alias()
+        conds = [
+            f"{t}.{c.sql} = {ctx.leaf(args[c.field], lambda v, c=c: scalar_text(c, v))}::{cast_of(c)}"
+            for c in table.pk
+        ]
+        inner = record(ctx, table, t, sel)
+        return f"select (select {inner} from {table.sql} {t} where {' and '.join(conds)})"
+    if isinstance(meta, NodeRoot):
+        return _node(ctx, args, sel)
+    if isinstance(meta, MutationRoot):
+        return mutation.build(ctx, meta, args, sel)
+    if isinstance(meta, FunctionInfo):
+        return functions.build(ctx, meta, definition, args, sel)
+    raise GraphQLError(f"Unknown field \"{sel.name}\"")
+
+
+def _node(ctx: Context, args: dict[str, Any], sel: Selected) -> str:
+    schema_name, table_name, keys = cursor.decode_node_id(ctx.concrete(args["nodeId"]))
+    table = ctx.schema.node_tables.get((schema_name, table_name))
+    if table is None or len(keys) != len(table.pk):
+        return "select null::jsonb"
+    t = ctx.alias()
+    conds = [
+        f"{t}.{c.sql} = {ctx.params.const(scalar_text(c, k))}::{cast_of(c)}"
+        for c, k in zip(table.pk, keys, strict=True)
+    ]
+    inner = record(ctx, table, t, sel, {table.type_name, "Node"})
+    return f"select (select {inner} from {table.sql} {t} where {' and '.join(conds)})"

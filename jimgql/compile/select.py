@@ -1,0 +1,123 @@
+"""Records to JSON: the object a row becomes, built by ``jsonb_build_object`` in SQL.
+
+``row`` is an SQL expression for the row (a table alias, or ``(__p.__rec)`` for a row of a
+page); columns are read as ``row."column"`` and computed fields call ``f(row)``. Nested
+relationships are correlated subqueries, so a whole tree is one statement.
+"""
+
+from __future__ import annotations
+
+import json
+
+from jimgql.compile import connection
+from jimgql.compile.context import Context
+from jimgql.compile.document import Selected
+from jimgql.compile.sql import json_object
+from jimgql.errors import GraphQLError, unknown_field
+from jimgql.schema.meta import (
+    ColumnField,
+    ColumnInfo,
+    FunctionInfo,
+    NodeIdField,
+    Relationship,
+    TableInfo,
+    quote_ident,
+)
+from jimgql.schema.types import EnumType, Field
+
+STRINGIFIED = ("BigInt", "BigFloat", "JSON")
+
+
+def value_sql(ctx: Context, scalar: str, is_list: bool, expr: str) -> str:
+    """A SQL value as the JSON pg_graphql returns for its GraphQL type."""
+    if is_list:
+        if scalar in STRINGIFIED:
+            return f"to_jsonb(({expr})::text[])"
+        return f"to_jsonb({expr})"
+    if scalar in STRINGIFIED:
+        return f"to_jsonb(({expr})::text)"
+    enum = ctx.schema.get(scalar)
+    if isinstance(enum, EnumType):
+        renamed = {v.sql: v.name for v in enum.values if v.sql != v.name}
+        if renamed:
+            mapping = ctx.params.const(json.dumps(renamed))
+            return f"to_jsonb(coalesce({mapping}::jsonb ->> ({expr})::text, ({expr})::text))"
+    return f"to_jsonb({expr})"
+
+
+def column_sql(ctx: Context, info: ColumnInfo, row: str) -> str:
+    return value_sql(ctx, info.scalar, info.is_list, f"{row}.{info.sql}")
+
+
+def node_id_sql(ctx: Context, table: TableInfo, row: str) -> str:
+    parts = [ctx.text(table.rel.schema), ctx.text(table.rel.name)]
+    parts += [f"{row}.{c.sql}" for c in table.pk]
+    return f"to_jsonb(graphql._b64(jsonb_build_array({', '.join(parts)})))"
+
+
+def record(ctx: Context, table: TableInfo, row: str, sel: Selected,
+           type_names: set[str] | None = None) -> str:
+    """The JSON object for one row of ``table`` with the fields ``sel`` asks for."""
+    ctx.reads.add(table.oid)
+    obj = ctx.schema.object(table.type_name)
+    names = type_names or {table.type_name, "Node"}
+    pairs: list[tuple[str, str]] = []
+    for f in ctx.collector.fields(sel.selection_sets(), names):
+        key = ctx.text(f.alias)
+        if f.name == "__typename":
+            pairs.append((key, f"to_jsonb({ctx.text(table.type_name)})"))
+            continue
+        field = obj.fields.get(f.name)
+        if field is None:
+            raise unknown_field(f.name, table.type_name)
+        meta = field.meta
+        if isinstance(meta, ColumnField):
+            pairs.append((key, column_sql(ctx, meta.info, row)))
+        elif isinstance(meta, NodeIdField):
+            pairs.append((key, node_id_sql(ctx, table, row)))
+        elif isinstance(meta, Relationship):
+            pairs.append((key, relationship(ctx, meta, field, row, f)))
+        elif isinstance(meta, FunctionInfo):
+            args = ctx.arguments(f, field)
+            call = f"{meta.func.sql_name}({row})"
+            pairs.append((key, function_value(ctx, meta, call, f, args)))
+        else:
+            raise GraphQLError(f"Unknown field '{f.name}' on type '{table.type_name}'")
+    return json_object(pairs)
+
+
+def require_leaf(sel: Selected, type_name: str) -> None:
+    if sel.selection_sets():
+        raise GraphQLError(f"Field '{sel.name}' of type '{type_name}' must not have a selection")
+
+
+def relationship(ctx: Context, rel: Relationship, field: Field, row: str, sel: Selected) -> str:
+    alias = ctx.alias()
+
+    def join(target_alias: str) -> list[str]:
+        return [
+            f"{target_alias}.{quote_ident(t)} = {row}.{quote_ident(s)}"
+            for s, t in zip(rel.source_columns, rel.target_columns, strict=True)
+        ]
+
+    args = ctx.arguments(sel, field)
+    if rel.many:
+        return connection.build(ctx, rel.target, rel.target.sql, join, args, sel)
+    inner = record(ctx, rel.target, alias, sel)
+    cond = " and ".join(join(alias))
+    return f"(select {inner} from {rel.target.sql} {alias} where {cond} limit 1)"
+
+
+def function_value(ctx: Context, info: FunctionInfo, call: str, sel: Selected,
+                   args: dict | None = None) -> str:
+    """The JSON of a function call's result, for every supported return shape."""
+    if info.returns in ("scalar", "list"):
+        assert info.return_scalar is not None
+        return value_sql(ctx, info.return_scalar, info.returns == "list", call)
+    assert info.table is not None
+    if info.returns == "record":
+        alias = ctx.alias()
+        inner = record(ctx, info.table, alias, sel)
+        return f"(select {inner} from {call} {alias} where not ({alias} is null) limit 1)"
+    return connection.build(ctx, info.table, call, lambda _a: [], args or {}, sel)
+

@@ -1,0 +1,81 @@
+"""SQL building blocks: bound parameters and the few expression helpers every stage uses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from jimgql.schema.meta import quote_ident
+
+__all__ = ["Params", "Const", "Bind", "quote_ident", "json_object"]
+
+
+@dataclass(frozen=True, slots=True)
+class Const:
+    """A parameter whose text is fixed when the statement is compiled."""
+
+    value: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Bind:
+    """A parameter computed from a request variable each time the plan runs.
+
+    ``convert`` turns the variable's JSON value into the parameter text, or raises the
+    pg_graphql error for a value of the wrong type.
+    """
+
+    variable: str
+    default: Any
+    has_default: bool
+    convert: Callable[[Any], str | None]
+
+    def value(self, variables: dict[str, Any]) -> str | None:
+        if self.variable in variables:
+            return self.convert(variables[self.variable])
+        return self.convert(self.default if self.has_default else None)
+
+
+class Params:
+    """The ordered parameters of one statement; all are passed as text and cast in SQL."""
+
+    def __init__(self) -> None:
+        self.sources: list[Const | Bind] = []
+        self._consts: dict[str | None, str] = {}
+
+    def const(self, value: str | None) -> str:
+        """A placeholder for a fixed text (deduplicated: keys repeat a lot)."""
+        found = self._consts.get(value)
+        if found is not None:
+            return found
+        self.sources.append(Const(value))
+        ref = f"${len(self.sources)}"
+        self._consts[value] = ref
+        return ref
+
+    def bind(self, source: Bind) -> str:
+        self.sources.append(source)
+        return f"${len(self.sources)}"
+
+    def typed(self, ref: str, cast: str) -> str:
+        return f"{ref}::{cast}"
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+
+def json_object(pairs: list[tuple[str, str]]) -> str:
+    """jsonb_build_object over (key SQL, value SQL) pairs; chunked because a function call
+    takes at most 100 arguments (so objects with more than 50 fields stay valid)."""
+    if not pairs:
+        return "'{}'::jsonb"
+    chunks = []
+    for i in range(0, len(pairs), 50):
+        part = pairs[i : i + 50]
+        chunks.append("jsonb_build_object(" + ", ".join(f"{k}, {v}" for k, v in part) + ")")
+    return chunks[0] if len(chunks) == 1 else "(" + " || ".join(chunks) + ")"
+
+
+def qualified(schema: str, name: str) -> str:
+    return quote_ident(schema) + "." + quote_ident(name)

@@ -1,0 +1,58 @@
+"""Comment directives: ``@graphql(<JSON>)`` inside a SQL comment configures an entity.
+
+The same extraction runs in SQL (``graphql.comment_directive(text)``, installed by
+``install.py``) and here, on the comments reflection returns. A comment without a directive
+means no configuration; a directive that is not valid JSON is an error, as in pg_graphql
+(every request then fails with it, so the mistake is noticed at once).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jimgql.errors import GraphQLError
+
+_MARKER = "@graphql("
+
+
+def extract(comment: str | None) -> str | None:
+    """The JSON text inside ``@graphql(...)``, or None when the comment has no directive."""
+    if not comment:
+        return None
+    start = comment.find(_MARKER)
+    if start < 0:
+        return None
+    end = comment.rfind(")")
+    if end < start + len(_MARKER):
+        return None
+    return comment[start + len(_MARKER) : end]
+
+
+def parse(comment: str | None) -> dict[str, Any]:
+    text = extract(comment)
+    if text is None:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise GraphQLError(f"Invalid comment directive: {exc}") from None
+    if not isinstance(value, dict):
+        raise GraphQLError("Invalid comment directive: expected a JSON object")
+    return value
+
+
+def description(directive: dict[str, Any]) -> str | None:
+    value = directive.get("description")
+    return value if isinstance(value, str) else None
+
+
+def name(directive: dict[str, Any]) -> str | None:
+    value = directive.get("name")
+    return value if isinstance(value, str) and value else None
+
+
+def enabled(directive: dict[str, Any], key: str) -> bool:
+    """``{"totalCount": {"enabled": true}}`` style switches."""
+    value = directive.get(key)
+    return isinstance(value, dict) and value.get("enabled") is True

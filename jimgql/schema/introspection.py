@@ -1,0 +1,175 @@
+"""``__schema`` and ``__type``: the schema model as graphql-core types, executed by graphql-core.
+
+Only built when a request introspects (and cached with the schema). pg_graphql 1.6 rules:
+introspection answers only when a schema on the search_path opted in with
+``@graphql({"introspection": true})``, and it shows only the types and fields that come from
+opted-in schemas (built-ins always show); a hidden type is indistinguishable from a missing one.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from graphql import (
+    GraphQLArgument,
+    GraphQLBoolean,
+    GraphQLDirective,
+    GraphQLEnumType,
+    GraphQLEnumValue,
+    GraphQLField,
+    GraphQLFloat,
+    GraphQLID,
+    GraphQLInputField,
+    GraphQLInputObjectType,
+    GraphQLInt,
+    GraphQLInterfaceType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    GraphQLString,
+    execute,
+)
+from graphql.language import DirectiveLocation, ast
+
+from jimgql.compile.document import Document, Selected
+from jimgql.compile.values import VariableScope
+from jimgql.schema.types import (
+    EnumType,
+    InputObjectType,
+    InterfaceType,
+    NamedType,
+    ObjectType,
+    ScalarType,
+    Schema,
+    TypeRef,
+)
+
+STANDARD = {"Int": GraphQLInt, "Float": GraphQLFloat, "String": GraphQLString,
+            "Boolean": GraphQLBoolean, "ID": GraphQLID}
+_LOCATIONS = [DirectiveLocation.FIELD, DirectiveLocation.FRAGMENT_SPREAD,
+              DirectiveLocation.INLINE_FRAGMENT]
+DIRECTIVES = [
+    GraphQLDirective("include", _LOCATIONS, {"if": GraphQLArgument(GraphQLNonNull(GraphQLBoolean))},
+                     "This field or fragment will be included only when the `if` argument is true."),
+    GraphQLDirective("skip", _LOCATIONS, {"if": GraphQLArgument(GraphQLNonNull(GraphQLBoolean))},
+                     "This field or fragment will be skipped when the `if` argument is true."),
+]
+
+
+class _Converter:
+    def __init__(self, schema: Schema) -> None:
+        self.schema = schema
+        allowed = schema.introspection or frozenset()
+        self.visible = {
+            name for name, t in schema.types.items() if t.origin is None or t.origin in allowed
+        }
+        self.built: dict[str, Any] = {}
+
+    def ref_visible(self, ref: TypeRef) -> bool:
+        return ref.named in self.visible
+
+    def ref(self, ref: TypeRef) -> Any:
+        if ref.kind == "NON_NULL":
+            assert ref.of is not None
+            return GraphQLNonNull(self.ref(ref.of))
+        if ref.kind == "LIST":
+            assert ref.of is not None
+            return GraphQLList(self.ref(ref.of))
+        return self.named(ref.named)
+
+    def named(self, name: str) -> Any:
+        if name in STANDARD:
+            return STANDARD[name]
+        if name in self.built:
+            return self.built[name]
+        t = self.schema.types[name]
+        self.built[name] = out = self._build(t)
+        return out
+
+    def _build(self, t: NamedType) -> Any:
+        if isinstance(t, ScalarType):
+            return GraphQLScalarType(t.name, description=t.description)
+        if isinstance(t, EnumType):
+            return GraphQLEnumType(t.name, {v.name: GraphQLEnumValue(v.name, v.description)
+                                            for v in t.values}, description=t.description)
+        if isinstance(t, InputObjectType):
+            return GraphQLInputObjectType(t.name, lambda t=t: {
+                n: GraphQLInputField(self.ref(f.type), description=f.description)
+                for n, f in t.fields.items() if self.ref_visible(f.type)
+            }, description=t.description)
+        if isinstance(t, InterfaceType):
+            return GraphQLInterfaceType(t.name, lambda t=t: self._fields(t.fields),
+                                        description=t.description)
+        assert isinstance(t, ObjectType)
+        return GraphQLObjectType(
+            t.name, lambda t=t: self._fields(t.fields),
+            interfaces=lambda t=t: [self.named(i) for i in t.interfaces],
+            description=t.description,
+        )
+
+    def _fields(self, fields: dict[str, Any]) -> dict[str, GraphQLField]:
+        out = {}
+        for name, f in fields.items():
+            if not self.ref_visible(f.type) or not all(self.ref_visible(a.type) for a in f.args.values()):
+                continue
+            origin = getattr(getattr(f.meta, "func", None), "schema", None)
+            if origin is not None and origin not in self.visible_schemas:
+                continue
+            out[name] = GraphQLField(
+                self.ref(f.type),
+                {a.name: GraphQLArgument(self.ref(a.type), description=a.description,
+                                         default_value=_default(a.default))
+                 for a in f.args.values()},
+                description=f.description,
+            )
+        return out
+
+    @property
+    def visible_schemas(self) -> frozenset[str]:
+        return self.schema.introspection or frozenset()
+
+    def build_schema(self) -> GraphQLSchema:
+        mutation = self.named("Mutation") if self.schema.mutation else None
+        types = [self.named(n) for n in sorted(self.visible) if n not in STANDARD]
+        gql = GraphQLSchema(self.named("Query"), mutation, types=types, directives=DIRECTIVES)
+        gql.type_map = dict(sorted(gql.type_map.items()))
+        return gql
+
+
+def _default(text: str | None) -> Any:
+    from graphql.pyutils import Undefined  # noqa: PLC0415
+
+    if text is None:
+        return Undefined
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def graphql_schema(schema: Schema) -> GraphQLSchema:
+    if schema.graphql is None:
+        schema.graphql = _Converter(schema).build_schema()
+    return schema.graphql
+
+
+def run(schema: Schema, doc: Document, sel: Selected, scope: VariableScope) -> str:
+    """Execute one ``__schema``/``__type`` root field; returns its JSON text."""
+    operation = ast.OperationDefinitionNode(
+        operation=ast.OperationType.QUERY,
+        selection_set=ast.SelectionSetNode(selections=tuple(sel.nodes)),
+        variable_definitions=doc.operation.variable_definitions,
+        directives=(),
+    )
+    document = ast.DocumentNode(definitions=(operation, *doc.fragments.values()))
+    variables = {**scope.defaults, **scope.values}
+    result = execute(graphql_schema(schema), document, variable_values=variables)
+    if result.errors:
+        from jimgql.errors import GraphQLError  # noqa: PLC0415
+
+        raise GraphQLError(result.errors[0].message)
+    data = result.data or {}
+    return json.dumps(data.get(sel.alias))
