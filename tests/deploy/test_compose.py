@@ -166,6 +166,19 @@ def test_proxy_verifies_tokens_for_the_issuer_keycloak_puts_in_them(compose: dic
     assert proxy["KEYCLOAK_URL"] == "http://keycloak:8080"
 
 
+@FILES
+def test_proxy_listens_for_nginx_and_trusts_its_forwarded_address(path: Path) -> None:
+    """nginx runs in another container: the proxy must bind beyond loopback and take the
+    client's address from nginx's X-Forwarded-For (gunicorn's FORWARDED_ALLOW_IPS), or every
+    anonymous caller would share nginx's address in the proxy's rate limit."""
+    project = load_project(path, environment(path))
+    proxy = project["services"]["proxy"]["environment"]
+    assert proxy["FORWARDED_ALLOW_IPS"] == "*"
+    assert proxy.get("PROXY_HOST", "0.0.0.0") == "0.0.0.0"  # the image's default
+    assert "PROXY_HOST=0.0.0.0" in (REPO / "deploy" / "app" / "Dockerfile").read_text()
+    assert project["services"]["nginx"]["environment"]["JIM_NGINX_UPSTREAM"] == "proxy:8000"
+
+
 # --- the Swarm stack file -----------------------------------------------------------------
 
 # Where `docker stack deploy` turns interpolated strings into numbers before validating
