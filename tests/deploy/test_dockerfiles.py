@@ -70,8 +70,12 @@ def test_every_base_image_is_pinned_to_a_tag(dockerfile: Path) -> None:
 
 def test_app_image_is_slim_python_311_on_bookworm_and_runs_as_a_numeric_non_root_user() -> None:
     steps = instructions(APP_DOCKERFILE)
-    bases = [args.split()[0] for keyword, args in steps if keyword == "FROM"]
-    assert bases and all(re.fullmatch(r"python:3\.11\.\d+-slim-bookworm", base) for base in bases), bases
+    stages = [args.split() for keyword, args in steps if keyword == "FROM"]
+    # The Python stages (build and runtime) share one base; the runtime stage is the last.
+    python_bases = [stage[0] for stage in stages if stage[0].startswith("python:")]
+    assert len(python_bases) == 2 and len(set(python_bases)) == 1, stages
+    assert re.fullmatch(r"python:3\.11\.\d+-slim-bookworm", python_bases[0])
+    assert stages[-1][0] == python_bases[0] and len(stages[-1]) == 1, "the last stage is the runtime"
     final_stage = steps[max(i for i, (keyword, _) in enumerate(steps) if keyword == "FROM"):]
     users = [args for keyword, args in final_stage if keyword == "USER"]
     assert users, "the final stage never drops root"
@@ -102,3 +106,16 @@ def test_db_image_adds_plpython_matching_the_server_version() -> None:
 def test_dockerignore_keeps_local_state_and_secrets_out_of_the_build_context() -> None:
     ignored = set((REPO / ".dockerignore").read_text().split())
     assert {".git", ".venv", ".run", ".env", "**/__pycache__"} <= ignored
+
+
+def test_graphiql_assets_in_the_image_are_the_ones_the_local_stack_serves() -> None:
+    """The image fetches GraphiQL's bundle with npm; the versions must be the ones
+    scripts/services/proxy.sh fetches (and the proxy is tested with)."""
+    local = (REPO / "scripts" / "services" / "proxy.sh").read_text()
+    pinned = dict(re.findall(r'^\s*"(react|react-dom|graphiql) (\S+) ', local, re.M))
+    assert set(pinned) == {"react", "react-dom", "graphiql"}
+    npm_pack = next(args for keyword, args in instructions(APP_DOCKERFILE)
+                    if keyword == "RUN" and "npm pack" in args)
+    for name, version in pinned.items():
+        assert f" {name}@{version}" in npm_pack, f"image fetches another {name} than {version}"
+    assert "GRAPHIQL_ASSETS_DIR=/opt/jim/graphiql" in APP_DOCKERFILE.read_text()
