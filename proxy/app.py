@@ -25,12 +25,19 @@ from starlette.routing import Route
 from jim.settings import load
 from proxy import graphiql, logs, metrics
 from proxy.auth import Authenticator
+from proxy.cache import ResponseCache
+from proxy.cached_execution import CachedExecutor
 from proxy.endpoint import GraphQLEndpoint
 from proxy.executor import Executor
+from proxy.invalidation import InvalidationListener
 from proxy.keys import KeyStore
+from proxy.limits import RateLimiter
 from proxy.middleware import RequestContext
+from proxy.persisted import PersistedQueries
+from proxy.redis_guard import RedisGuard
 from proxy.roles import RoleMapper, check_granted
 from proxy.settings import ProxySettings
+from proxy.tables import TableResolver
 from proxy.tokens import TokenVerifier, VerifierConfig
 
 log = logging.getLogger("jim.proxy")
@@ -88,15 +95,38 @@ class Proxy:
         self.authenticator = Authenticator(
             self.verifier, self.mapper, self.executor, provision=settings.provision_members
         )
+        self.redis = RedisGuard(
+            settings.redis_url, timeout_ms=settings.redis_timeout_ms, retry_seconds=settings.redis_retry_seconds
+        )
+        self.tables = TableResolver(self.pool, self.executor.timeouts)
+        self.cache: ResponseCache | None = None
+        self.listener: InvalidationListener | None = None
+        if settings.cache_enabled:
+            self.cache = ResponseCache(self.redis, lock_wait_ms=settings.cache_lock_wait_ms)
+            self.listener = InvalidationListener(settings.authenticator_url, self.cache, self.tables.clear)
+        self.runner = CachedExecutor(self.executor, self.cache, self.tables, self.listener, settings.ttl_for)
+        self.persisted = PersistedQueries(
+            self.redis, allow_list_only=settings.persisted_queries_only, apq_ttl=settings.apq_ttl_seconds
+        )
+        self.rate_limiter = RateLimiter(
+            self.redis, user_limit=settings.rate_limit_requests,
+            anon_limit=settings.rate_limit_anon_requests, window=settings.rate_limit_window_seconds,
+        )
         self.endpoint = GraphQLEndpoint(
-            self.authenticator, self.executor, max_body_bytes=settings.max_body_bytes
+            self.authenticator, self.runner, self.persisted, self.rate_limiter, settings
         )
 
     async def start(self) -> None:
         await self.pool.open(wait=False)
         await self.keys.refresh()
+        await self.redis.ping()
+        if self.listener is not None:
+            self.listener.start()
 
     async def stop(self) -> None:
+        if self.listener is not None:
+            await self.listener.stop()
+        await self.redis.close()
         await self.pool.close()
 
     async def readiness(self) -> dict[str, bool]:
@@ -109,6 +139,11 @@ class Proxy:
         if not self.keys.loaded:
             await self.keys.refresh(force=False)
         checks["keycloak_keys"] = self.keys.loaded
+        # Redis is an accelerator: without it the proxy answers correctly, uncached. It is
+        # reported (and makes /readyz 503) so an operator notices, as the issue asks.
+        checks["redis"] = await self.redis.ping()
+        if self.listener is not None:
+            checks["invalidation_listener"] = self.listener.healthy
         return checks
 
 

@@ -55,6 +55,10 @@ class Executor:
         self._roles = roles
         self._timeouts = {role: f"{timeouts_ms.get(role, 5000)}ms" for role in roles}
 
+    @property
+    def timeouts(self) -> dict[str, str]:
+        return dict(self._timeouts)
+
     async def resolve(
         self,
         role: str,

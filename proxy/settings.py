@@ -115,6 +115,23 @@ class ProxySettings(BaseJimSettings, KeycloakSettings):
     graphiql: bool | None = None  # default: on in dev and test, off in production
     graphiql_assets_dir: Path = Path.home() / ".cache" / "jim" / "graphiql"
 
+    # Redis: response cache, persisted queries, rate limits (issue 7).
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_timeout_ms: int = Field(100, ge=5)  # a slower Redis is treated as down: BYPASS
+    redis_retry_seconds: float = Field(1.0, ge=0)  # after a failure, skip Redis this long
+    cache_enabled: bool = True
+    cache_ttl_seconds: int = Field(60, ge=1)
+    cache_ttl_by_operation: CsvMap = Field(default_factory=dict)  # operationName=seconds (0: never)
+    cache_lock_wait_ms: int = Field(3000, ge=0)  # identical misses wait this long for the first
+    persisted_queries_only: bool = False  # allow-list mode: only registered operations run
+    apq_ttl_seconds: int = Field(7 * 24 * 3600, ge=60)
+    max_depth: int = Field(12, ge=1)
+    max_fields: int = Field(250, ge=1)
+    max_aliases: int = Field(30, ge=0)
+    rate_limit_requests: int = Field(600, ge=0)  # per user per window; 0 disables
+    rate_limit_anon_requests: int = Field(120, ge=0)  # per client IP per window; 0 disables
+    rate_limit_window_seconds: int = Field(60, ge=1)
+
     # Serving (`jim proxy`).
     proxy_host: str = "127.0.0.1"
     proxy_port: int = Field(8000, ge=1, le=65535)
@@ -125,7 +142,24 @@ class ProxySettings(BaseJimSettings, KeycloakSettings):
         "jwt_issuers", "jwt_authorized_parties", "jwt_algorithms", "allowed_roles",
         "cors_origins", mode="before",
     )(_csv)
-    _maps = field_validator("role_mapping", "role_statement_timeouts", mode="before")(_pairs)
+    _maps = field_validator(
+        "role_mapping", "role_statement_timeouts", "cache_ttl_by_operation", mode="before"
+    )(_pairs)
+
+    @field_validator("cache_ttl_by_operation")
+    @classmethod
+    def _ttls(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, ttl in value.items():
+            if not ttl.isdigit():
+                raise ValueError(f"TTL of {name!r} must be a whole number of seconds, got {ttl!r}")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis:// URL")
+        return value
 
     @field_validator("jwt_algorithms")
     @classmethod
@@ -169,6 +203,11 @@ class ProxySettings(BaseJimSettings, KeycloakSettings):
     @property
     def graphiql_enabled(self) -> bool:
         return (not self.is_production) if self.graphiql is None else self.graphiql
+
+    def ttl_for(self, operation_name: str | None) -> int:
+        if operation_name and operation_name in self.cache_ttl_by_operation:
+            return int(self.cache_ttl_by_operation[operation_name])
+        return self.cache_ttl_seconds
 
     def statement_timeout_ms(self, role: str) -> int:
         return duration_ms(self.role_statement_timeouts.get(role, "5s"))

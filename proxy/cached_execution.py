@@ -1,0 +1,140 @@
+"""Running an operation through the response cache.
+
+Queries: look the entry up (one Redis round trip); on a miss, one caller computes and the
+identical concurrent misses wait for it — in this process through a shared future, across
+processes through a short Redis lock and polling — and the result is stored unless it has
+errors. Mutations: run, then bump the versions of the tables they write before answering,
+so the caller's next read sees its write (read-your-writes). Whenever Redis or the
+invalidation listener is unavailable the operation runs uncached (BYPASS): the cache can
+make a request faster, never wrong and never failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from proxy.auth import Identity
+from proxy.cache import ResponseCache, request_digest
+from proxy.executor import Executor, Outcome
+from proxy.invalidation import InvalidationListener
+from proxy.metrics import CACHE
+from proxy.operation import Operation
+from proxy.redis_guard import RedisUnavailable
+from proxy.request import GraphQLRequest
+from proxy.tables import TableResolver
+
+log = logging.getLogger("jim.proxy.cache")
+
+HIT, MISS, BYPASS = "HIT", "MISS", "BYPASS"
+
+
+@dataclass(frozen=True)
+class Answer:
+    body: str | bytes
+    has_errors: bool
+    cache: str
+
+
+class CachedExecutor:
+    def __init__(self, executor: Executor, cache: ResponseCache | None, tables: TableResolver,
+                 listener: InvalidationListener | None, ttl_for) -> None:
+        self.executor = executor
+        self.cache = cache
+        self.tables = tables
+        self.listener = listener
+        self.ttl_for = ttl_for
+
+    async def run(self, identity: Identity, gql: GraphQLRequest, query: str | None,
+                  operation: Operation | None, *, bypass: bool) -> Answer:
+        kind = operation.kind if operation else None
+        if kind == "mutation":
+            return await self._mutation(identity, gql, query, operation)
+        ttl = self.ttl_for(gql.operation_name)
+        usable = (
+            self.cache is not None and kind == "query" and not bypass and ttl > 0
+            and self.listener is not None and self.listener.healthy and not self.cache.guard.skipping
+        )
+        if usable and query is not None and operation is not None:
+            tables = await self.tables.for_operation(
+                operation.normalized, gql.operation_name, identity.role, identity.claims, query, gql.variables
+            )
+            if tables is not None:
+                digest = request_digest(operation.normalized, gql.variables, gql.operation_name,
+                                        identity.role, identity.user_id or "anon")
+                try:
+                    found = await self.cache.lookup(digest, tables.reads)  # type: ignore[union-attr]
+                except RedisUnavailable:
+                    found = None
+                if found is not None and found.value is not None:
+                    CACHE.labels("hit").inc()
+                    return Answer(found.value, False, HIT)
+                if found is not None and found.key is not None:
+                    return await self._compute(found.key, identity, gql, query, ttl)
+        CACHE.labels("bypass").inc()
+        outcome = await self._execute(identity, gql, query)
+        return Answer(outcome.body, outcome.has_errors, BYPASS)
+
+    async def _execute(self, identity: Identity, gql: GraphQLRequest, query: str | None) -> Outcome:
+        return await self.executor.resolve(identity.role, identity.claims, query, gql.variables,
+                                           gql.operation_name, gql.extensions)
+
+    async def _compute(self, key: str, identity: Identity, gql: GraphQLRequest, query: str,
+                       ttl: int) -> Answer:
+        cache = self.cache
+        assert cache is not None
+        leader = cache.joined(key)
+        if leader is not None:
+            body = await asyncio.shield(leader)
+            if body is not None:
+                CACHE.labels("hit").inc()
+                return Answer(body, False, HIT)
+            outcome = await self._execute(identity, gql, query)
+            return Answer(outcome.body, outcome.has_errors, MISS)
+        future = cache.begin(key)
+        result: bytes | None = None
+        try:
+            try:
+                claimed = await cache.claim(key)
+            except RedisUnavailable:
+                claimed = True
+            if not claimed:
+                try:
+                    result = await cache.wait_for(key)
+                except RedisUnavailable:
+                    result = None
+                if result is not None:
+                    CACHE.labels("hit").inc()
+                    return Answer(result, False, HIT)
+            CACHE.labels("miss").inc()
+            outcome = await self._execute(identity, gql, query)
+            if not outcome.has_errors:
+                result = outcome.body.encode()
+                try:
+                    await cache.store(key, result, ttl)
+                except RedisUnavailable:
+                    pass
+            if claimed:
+                try:
+                    await cache.release(key)
+                except RedisUnavailable:
+                    pass
+            return Answer(outcome.body, outcome.has_errors, MISS)
+        finally:
+            cache.finish(key, future, result)
+
+    async def _mutation(self, identity: Identity, gql: GraphQLRequest, query: str | None,
+                        operation: Operation | None) -> Answer:
+        outcome = await self._execute(identity, gql, query)
+        if self.cache is not None and query is not None and operation is not None:
+            tables = await self.tables.for_operation(
+                operation.normalized, gql.operation_name, identity.role, identity.claims, query, gql.variables
+            )
+            written = tables.writes if tables is not None else await self.tables.tracked()
+            try:
+                await self.cache.bump(written)
+            except RedisUnavailable:
+                pass  # the guard starts a new epoch before Redis serves anything again
+        CACHE.labels("bypass").inc()
+        return Answer(outcome.body, outcome.has_errors, BYPASS)

@@ -1,0 +1,71 @@
+"""Limits checked before the database is touched: the operation's shape (depth, fields,
+aliases; the body size is checked while reading it) and a per-caller request rate.
+
+The rate limit is a fixed window counted in Redis (one INCR+EXPIRE round trip), per user
+for authenticated callers and per client IP for anonymous ones (behind nginx the IP comes
+from X-Forwarded-For, which uvicorn trusts from the local nginx only). Over the limit the
+answer is 429 with Retry-After. If Redis is unavailable the request is not limited: the
+rate limit protects the database, and nginx keeps its own coarse limit per IP.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from proxy.errors import ApiError
+from proxy.metrics import LIMIT_REFUSALS, RATE_LIMITED
+from proxy.operation import Operation
+from proxy.redis_guard import RedisGuard, RedisUnavailable
+
+
+def check_shape(operation: Operation, *, max_depth: int, max_fields: int, max_aliases: int) -> None:
+    if operation.depth > max_depth:
+        LIMIT_REFUSALS.labels("depth").inc()
+        raise ApiError(400, "DEPTH_LIMIT_EXCEEDED",
+                       f"The operation is {operation.depth} levels deep; the limit is {max_depth}.")
+    if operation.fields > max_fields:
+        LIMIT_REFUSALS.labels("fields").inc()
+        raise ApiError(400, "FIELD_LIMIT_EXCEEDED",
+                       f"The operation selects {operation.fields} fields; the limit is {max_fields}.")
+    if operation.aliases > max_aliases:
+        LIMIT_REFUSALS.labels("aliases").inc()
+        raise ApiError(400, "ALIAS_LIMIT_EXCEEDED",
+                       f"The operation uses {operation.aliases} aliases; the limit is {max_aliases}.")
+
+
+class RateLimiter:
+    def __init__(self, guard: RedisGuard, *, user_limit: int, anon_limit: int, window: int) -> None:
+        self._guard = guard
+        self._user_limit = user_limit
+        self._anon_limit = anon_limit
+        self._window = window
+
+    async def check(self, user_id: str | None, client_ip: str) -> None:
+        limit = self._user_limit if user_id else self._anon_limit
+        if limit <= 0:
+            return
+        now = time.time()
+        window_index = int(now // self._window)
+        key = f"jim:rl:{'u:' + user_id if user_id else 'ip:' + client_ip}:{window_index}"
+        window = self._window
+
+        async def count(r) -> int:
+            async with r.pipeline(transaction=False) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, window + 1)
+                used, _ = await pipe.execute()
+            return int(used)
+
+        try:
+            used = await self._guard.run("rate_limit", count)
+        except RedisUnavailable:
+            return
+        if used > limit:
+            RATE_LIMITED.inc()
+            retry_after = max(1, math.ceil((window_index + 1) * self._window - now))
+            raise ApiError(
+                429, "RATE_LIMITED",
+                f"Too many requests: {limit} per {self._window} s. Retry in {retry_after} s.",
+                headers=(("Retry-After", str(retry_after)),),
+            )
