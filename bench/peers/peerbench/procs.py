@@ -39,7 +39,7 @@ class Server:
 
     def log_tail(self, lines: int = 20) -> str:
         try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+            return "\n".join(line[:300] for line in self.log.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
 

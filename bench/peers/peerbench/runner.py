@@ -8,7 +8,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,8 +34,8 @@ class Run:
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="bench/peers/run.sh", description=__doc__)
     p.add_argument("--scale", type=int, default=1000, help="jim db seed --scale N (default 1000 members)")
-    p.add_argument("--duration", type=int, default=8, help="seconds timed per scenario and system")
-    p.add_argument("--warmup", type=int, default=2, help="seconds of untimed load before each timed run")
+    p.add_argument("--duration", type=int, default=6, help="seconds timed per scenario and system")
+    p.add_argument("--warmup", type=int, default=5, help="seconds of untimed load before each timed run (covers the engine loading into fresh backends)")
     p.add_argument("--connections", type=int, default=16, help="concurrent connections (wrk and pgbench)")
     p.add_argument("--threads", type=int, default=2, help="load generator threads")
     p.add_argument("--workers", type=int, default=2, help="server processes per HTTP system")
@@ -317,7 +316,5 @@ def timed_wrk(args: argparse.Namespace, system: systems.System, scenario: Scenar
 
 def timed_pgbench(args: argparse.Namespace, url: str, role: str, claims: dict[str, Any],
                   statement: ceiling.Statement) -> wrk.LoadResult:
-    if args.warmup:
-        ceiling.run(url, role, claims, statement, clients=args.connections, threads=args.threads, seconds=args.warmup)
-    time.sleep(0.2)
-    return ceiling.run(url, role, claims, statement, clients=args.connections, threads=args.threads, seconds=args.duration)
+    return ceiling.run(url, role, claims, statement, clients=args.connections, threads=args.threads,
+                       seconds=args.duration, warmup=args.warmup)

@@ -18,7 +18,12 @@ REPO = BENCH_DIR.parent.parent
 
 # How jim's proxy is told to cache or not (proxy/settings.py owns these names). Rate limits
 # are switched off for both: the load generator is one client hammering on purpose.
-JIM_COMMON_ENV = {"JIM_ENV": "dev", "LOG_LEVEL": "WARNING", "RATE_LIMIT_ENABLED": "false"}
+JIM_COMMON_ENV = {
+    "JIM_ENV": "dev", "LOG_LEVEL": "WARNING",
+    "RATE_LIMIT_REQUESTS": "0", "RATE_LIMIT_ANON_REQUESTS": "0",
+    # a Redis database of the bench's own, so that no test's flush or key touches it
+    "REDIS_URL": "redis://127.0.0.1:6379/9",
+}
 JIM_UNCACHED_ENV = {"CACHE_ENABLED": "false"}
 JIM_CACHED_ENV = {"CACHE_ENABLED": "true"}
 
