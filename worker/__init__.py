@@ -1,0 +1,1 @@
+"""The worker: the outbox relay (database events -> RabbitMQ) and the task consumers."""
