@@ -11,10 +11,12 @@ import uuid
 from pathlib import Path
 
 import httpx
+import psycopg
 
 from tests.deploy.nginx import Nginx, free_port, running_nginx
 from tests.e2e.conftest import PROXY_MAX_BODY_BYTES
-from tests.proxy.servers import ProxyServer
+from tests.proxy.servers import ProxyServer, keycloak_token
+from tests.support import ALICE, BOB, act_as
 
 HEX_ID = re.compile(r"^[0-9a-f]{32}$")
 QUERY = {"query": "{ __typename }"}
@@ -178,3 +180,61 @@ def test_a_stopped_proxy_is_a_json_502(front: Nginx) -> None:
     assert response.status_code == 502
     assert response.json() == {"errors": [{"message": "the API is unavailable"}]}
     assert HEX_ID.match(response.headers["x-request-id"])
+
+
+# --- GraphQL through the front door ---------------------------------------------------------
+
+WORKOUT_IDS = "{ workoutCollection(first: 100) { edges { node { id } } } }"
+
+
+def sql_workout_ids(database_url: str, actor) -> set[str]:
+    with psycopg.connect(database_url) as conn:
+        act_as(conn, actor)
+        ids = {str(row[0]) for row in conn.execute("select id from app.workout")}
+        conn.rollback()
+    return ids
+
+
+def graphql_workout_ids(front: Nginx, token: str | None) -> set[str]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = httpx.post(f"{front.url}/graphql", json={"query": WORKOUT_IDS}, headers=headers, timeout=30)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body
+    return {str(edge["node"]["id"]) for edge in body["data"]["workoutCollection"]["edges"]}
+
+
+def test_tokens_pass_through_and_rls_decides_what_each_member_reads(front: Nginx, database_url: str) -> None:
+    alice, bob = keycloak_token("alice"), keycloak_token("bob")
+    alice_sees = graphql_workout_ids(front, alice)
+    assert alice_sees and alice_sees == sql_workout_ids(database_url, ALICE)
+    bob_sees = graphql_workout_ids(front, bob)
+    assert bob_sees == sql_workout_ids(database_url, BOB)
+    assert alice_sees != bob_sees  # the token, passed through nginx, decided the role and claims
+    # Without a token the request runs as anon, which is not granted workouts at all.
+    anon = httpx.post(f"{front.url}/graphql", json={"query": WORKOUT_IDS}, timeout=30).json()
+    assert not anon.get("data") and "workoutCollection" in anon["errors"][0]["message"]
+
+
+def test_a_forged_token_is_refused_through_nginx(front: Nginx) -> None:
+    token = keycloak_token("alice")
+    header, payload, signature = token.split(".")
+    forged = f"{header}.{payload}.{signature[:-4]}AAAA"
+    response = httpx.post(f"{front.url}/graphql", json={"query": WORKOUT_IDS},
+                          headers={"Authorization": f"Bearer {forged}"})
+    assert response.status_code == 401
+    assert "data" not in response.json() or not response.json()["data"]
+
+
+def test_json_answers_are_gzipped_for_clients_that_ask(front: Nginx) -> None:
+    query = {"query": "{ exerciseCollection(first: 40) { edges { node { id name } } } }"}
+    plain = httpx.post(f"{front.url}/graphql", json=query, headers={"Accept-Encoding": "identity"})
+    zipped = httpx.post(f"{front.url}/graphql", json=query, headers={"Accept-Encoding": "gzip"})
+    assert plain.status_code == zipped.status_code == 200
+    assert len(plain.content) > 1024  # above gzip_min_length
+    assert "content-encoding" not in plain.headers
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert zipped.headers["content-type"].startswith("application/json")
+    assert "Accept-Encoding" in zipped.headers["vary"]
+    assert zipped.json() == plain.json()  # httpx decodes the gzip body
+    assert int(zipped.headers.get("content-length", 0)) < len(plain.content) or "content-length" not in zipped.headers
