@@ -51,7 +51,7 @@ class CachedExecutor:
         kind = operation.kind if operation else None
         if kind == "mutation":
             return await self._mutation(identity, gql, query, operation)
-        ttl = self.ttl_for(gql.operation_name)
+        ttl = self.ttl_for(operation.name if operation else gql.operation_name)
         usable = (
             self.cache is not None and kind == "query" and not bypass and ttl > 0
             and self.listener is not None and self.listener.healthy and not self.cache.guard.skipping

@@ -30,6 +30,7 @@ from graphql import (
 @dataclass(frozen=True)
 class Operation:
     kind: str  # "query", "mutation" or "subscription"
+    name: str | None  # the selected operation's name (for per-operation TTLs)
     normalized: str
     depth: int
     fields: int
@@ -64,6 +65,7 @@ def analyse(query: str, operation_name: str | None) -> Operation | None:
     depth = counter.walk(selected.selection_set, 0, frozenset())
     return Operation(
         kind=selected.operation.value,
+        name=selected.name.value if selected.name else None,
         normalized=print_ast(document),
         depth=depth,
         fields=counter.fields,

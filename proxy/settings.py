@@ -77,6 +77,14 @@ class KeycloakSettings(BaseSettings):
         return f"{self.keycloak_url}/realms/{self.keycloak_realm}"
 
 
+class RedisSettings(BaseSettings):
+    """Where Redis is: enough for `jim queries`, which needs no database."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+
+
 class ProxySettings(BaseJimSettings, KeycloakSettings):
     """Everything `jim proxy` reads. See docs/proxy.md for the reference."""
 

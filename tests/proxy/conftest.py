@@ -9,7 +9,15 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.proxy.servers import DEV_USERS, REALM_URL, ProxyServer, keycloak_token, running_proxy
+from tests.proxy.servers import (
+    DEV_USERS,
+    REALM_URL,
+    ProxyServer,
+    RedisServer,
+    keycloak_token,
+    running_proxy,
+    running_redis,
+)
 
 # Settings of the session's proxy: a short JWKS refetch interval so the key-rotation test
 # need not wait, and a small body limit to test it.
@@ -17,6 +25,8 @@ SESSION_PROXY = {
     "JWKS_MIN_REFRESH_SECONDS": "0.5",
     "CORS_ORIGINS": "http://localhost:19006",
     "MAX_BODY_BYTES": "20000",
+    "RATE_LIMIT_REQUESTS": "0",
+    "RATE_LIMIT_ANON_REQUESTS": "0",
 }
 
 
@@ -30,8 +40,15 @@ def keycloak() -> str:
 
 
 @pytest.fixture(scope="session")
-def proxy(database_url: str, keycloak: str) -> Iterator[ProxyServer]:
-    with running_proxy(database_url, **SESSION_PROXY) as server:
+def redis_server() -> Iterator[RedisServer]:
+    """A private Redis for the session's proxy."""
+    with running_redis() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def proxy(database_url: str, keycloak: str, redis_server: RedisServer) -> Iterator[ProxyServer]:
+    with running_proxy(database_url, REDIS_URL=redis_server.url, **SESSION_PROXY) as server:
         yield server
 
 

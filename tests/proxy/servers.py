@@ -55,6 +55,50 @@ def keycloak_token(user: str, password: str | None = None, *, client_id: str = C
     return response.json()["access_token"]
 
 
+class RedisServer:
+    """A private redis-server on its own port (killed and restarted by the outage tests, so
+    the shared Redis of the other engineers is never touched)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--maxmemory", "64mb", "--maxmemory-policy", "volatile-lru"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError(f"redis-server did not start on {self.port}")
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(5)
+
+    def client(self):
+        import redis
+
+        return redis.Redis(port=self.port)
+
+
+@contextmanager
+def running_redis(port: int | None = None) -> Iterator[RedisServer]:
+    server = RedisServer(port or free_port(16400, 16500))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.kill()
+
+
 class ProxyServer:
     """A running `jim proxy`; use through :func:`running_proxy`."""
 
@@ -75,6 +119,14 @@ class ProxyServer:
             except ValueError:
                 lines.append({"raw": line})
         return lines
+
+    def metric(self, name: str, **labels: str) -> float:
+        """The value of one sample of /metrics (0 when absent)."""
+        wanted = name + ("{" + ",".join(f'{k}="{v}"' for k, v in labels.items()) + "}" if labels else "")
+        for line in httpx.get(f"{self.url}/metrics", timeout=10).text.splitlines():
+            if line.startswith(wanted + " "):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
 
     def post(self, query: str, variables: dict | None = None, *, token: str | None = None,
              headers: dict | None = None, **fields) -> httpx.Response:
