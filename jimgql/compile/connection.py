@@ -3,8 +3,11 @@
 One scalar subquery builds the whole connection object:
 
     (select jsonb_build_object('edges', ..., 'pageInfo', ..., 'totalCount', ...)
-       from (select t as __rec, row_number() over (order by O) as __n
-               from <source> t where <conditions> order by O limit L + 1 offset K) __p)
+       from (select t."col" as __c1, ..., row_number() over (order by O) as __n
+               from <source> t where <conditions> order by O limit L + 1 offset K) __p
+      group by ())
+
+The page projects only the columns the selection reads (column privileges apply).
 
 The page fetches one row more than it returns to answer hasNextPage (hasPreviousPage when
 paginating backwards). Cursors hold the sort values then the primary key, so the order is
@@ -20,6 +23,7 @@ from typing import Any
 from jimgql.compile import cursor, filters
 from jimgql.compile.context import Context
 from jimgql.compile.document import Selected
+from jimgql.compile.rows import ProjectedRow
 from jimgql.compile.sql import json_object
 from jimgql.errors import GraphQLError
 from jimgql.schema.meta import ColumnInfo, TableInfo
@@ -68,8 +72,8 @@ def after_sql(order: Order, row: str, cur: str, reverse: bool = False) -> str:
     return expr
 
 
-def cursor_sql(ctx: Context, order: Order, row: str) -> str:
-    values = ", ".join(f"{row}.{info.sql}" for info, _a, _n in order)
+def cursor_sql(ctx: Context, order: Order, row: ProjectedRow) -> str:
+    values = ", ".join(row.col(info.name) for info, _a, _n in order)
     return f"graphql._b64(jsonb_build_array({values}))"
 
 
@@ -123,14 +127,10 @@ def build(ctx: Context, table: TableInfo, source: str, join: Callable[[str], lis
     where = " where " + " and ".join(page_conds) if page_conds else ""
     base_where = " where " + " and ".join(conds) if conds else ""
     window = order_sql(order, t, reverse=backward)
-    page = (
-        f"select {t} as __rec, row_number() over (order by {window}) as __n "
-        f"from {source} {t}{where} order by {window} limit {limit} + 1"
-        + (f" offset {skip}" if skip else "")
-    )
-    in_page = f"__p.__n <= {limit}" + (f" + coalesce({skip}, 0)" if skip else "")
-    agg_order = "__p.__n desc" if backward else "__p.__n"
-    row = "(__p.__rec)"
+    p = "__p" + t[3:]  # the page's alias: unique, so nested connections never shadow it
+    in_page = f"{p}.__n <= {limit}" + (f" + coalesce({skip}, 0)" if skip else "")
+    agg_order = f"{p}.__n desc" if backward else f"{p}.__n"
+    row = ProjectedRow(t, p)
 
     conn_type = table.names("Connection")
     pairs: list[tuple[str, str]] = []
@@ -143,7 +143,7 @@ def build(ctx: Context, table: TableInfo, source: str, join: Callable[[str], lis
             pairs.append((key, f"coalesce(jsonb_agg({edge} order by {agg_order}) filter (where {in_page}), '[]'::jsonb)"))
         elif f.name == "pageInfo":
             pairs.append((key, _page_info(ctx, table, order, f, source, t, base_where, cur,
-                                          backward, limit, in_page, agg_order, skip)))
+                                          backward, limit, in_page, agg_order, skip, row)))
         elif f.name == "totalCount" and table.total_count:
             pairs.append((key, f"(select count(*) from {source} {t}{base_where})"))
         elif f.name == "aggregate" and table.aggregate:
@@ -152,10 +152,17 @@ def build(ctx: Context, table: TableInfo, source: str, join: Callable[[str], lis
             pairs.append((key, aggregate(ctx, table, f, source, t, base_where)))
         else:
             raise GraphQLError("unknown field in connection")
-    return f"(select {json_object(pairs)} from ({page}) __p)"
+    columns = ", ".join([*row.projection(), f"row_number() over (order by {window}) as __n"])
+    page = (
+        f"select {columns} from {source} {t}{where} order by {window} limit {limit} + 1"
+        + (f" offset {skip}" if skip else "")
+    )
+    # group by (): one row even when the page is empty and no aggregate is selected
+    return f"(select {json_object(pairs)} from ({page}) {p} group by ())"
 
 
-def _edge(ctx: Context, table: TableInfo, order: Order, row: str, sel: Selected, record: Any) -> str:
+def _edge(ctx: Context, table: TableInfo, order: Order, row: ProjectedRow, sel: Selected,
+          record: Any) -> str:
     edge_type = table.names("Edge")
     pairs: list[tuple[str, str]] = []
     for f in ctx.collector.fields(sel.selection_sets(), {edge_type}):
@@ -173,7 +180,7 @@ def _edge(ctx: Context, table: TableInfo, order: Order, row: str, sel: Selected,
 
 def _page_info(ctx: Context, table: TableInfo, order: Order, sel: Selected, source: str, t: str,
                base_where: str, cur: str | None, backward: bool, limit: str, in_page: str,
-               agg_order: str, skip: str | None) -> str:
+               agg_order: str, skip: str | None, row: ProjectedRow) -> str:
     more = f"count(*) > {limit}"
     if cur:
         outside = ("exists (select 1 from " + source + " " + t + base_where
@@ -183,7 +190,7 @@ def _page_info(ctx: Context, table: TableInfo, order: Order, sel: Selected, sour
     else:
         outside = "false"
     has_next, has_prev = (outside, more) if backward else (more, outside)
-    cursors = f"jsonb_agg({cursor_sql(ctx, order, '(__p.__rec)')} order by {agg_order}) filter (where {in_page})"
+    cursors = f"jsonb_agg({cursor_sql(ctx, order, row)} order by {agg_order}) filter (where {in_page})"
     pairs: list[tuple[str, str]] = []
     for f in ctx.collector.fields(sel.selection_sets(), {"PageInfo"}):
         key = ctx.text(f.alias)

@@ -69,6 +69,8 @@ class Context:
 
         ``convert`` maps a checked Python value to parameter text.
         """
+        if isinstance(value, list) and any(isinstance(v, Deferred) for v in value):
+            value = self.concrete(value)  # a variable inside a list literal: read it now
         if isinstance(value, Deferred):
             deferred = value
             coercer = self.coercer

@@ -1,8 +1,8 @@
 """insertInto / update / deleteFrom ``<Type>Collection`` to one data-modifying statement.
 
-The write happens in a CTE whose ``returning`` keeps the whole row (``returning t as
-__rec``), so the ``records`` selection (relationships and computed fields included) reads
-the written rows in the same statement. ``atMost`` is enforced in SQL: when more rows match,
+The write happens in a CTE whose ``returning`` projects the columns the ``records``
+selection reads (relationships and computed fields included), so the written rows are read
+back in the same statement. ``atMost`` is enforced in SQL: when more rows match,
 ``graphql._raise`` aborts the statement and the write is undone with it.
 """
 
@@ -13,6 +13,7 @@ from typing import Any
 from jimgql.compile import filters
 from jimgql.compile.context import Context
 from jimgql.compile.document import Selected
+from jimgql.compile.rows import ProjectedRow
 from jimgql.compile.sql import json_object
 from jimgql.compile.values import to_text
 from jimgql.errors import GraphQLError
@@ -30,13 +31,15 @@ def build(ctx: Context, root: MutationRoot, args: dict[str, Any], sel: Selected)
     else:
         where = filters.where(ctx, table, args.get("filter"), t)
         write = f"delete from {table.sql} as {t}" + (f" where {where}" if where else "")
-    body = _response(ctx, table, root.kind, sel)
+    row = ProjectedRow(t, "__w")
+    body = _response(ctx, table, root.kind, sel, row)
+    returning = ", ".join(row.projection()) or "1 as __one"
     if root.kind == "insert":
-        return f"with __w as ({write} returning {t} as __rec) select {body} from (select 1) __one"
+        return f"with __w as ({write} returning {returning}) select {body}"
     at_most = ctx.leaf(args.get("atMost", 1), lambda v: to_text(v, "Int")) + "::int"
     message = ctx.text(f"{root.kind} impacts too many records")
     return (
-        f"with __w as ({write} returning {t} as __rec) "
+        f"with __w as ({write} returning {returning}) "
         f"select case when (select count(*) from __w) > {at_most} "
         f"then graphql._raise({message}) else {body} end"
     )
@@ -94,7 +97,7 @@ def _update(ctx: Context, table: TableInfo, args: dict[str, Any], t: str) -> str
     return f"update {table.sql} as {t} set {assignments}" + (f" where {where}" if where else "")
 
 
-def _response(ctx: Context, table: TableInfo, kind: str, sel: Selected) -> str:
+def _response(ctx: Context, table: TableInfo, kind: str, sel: Selected, row: ProjectedRow) -> str:
     from jimgql.compile.select import record  # noqa: PLC0415 - mutual recursion
 
     type_name = table.type_name + {"insert": "InsertResponse", "update": "UpdateResponse",
@@ -107,7 +110,7 @@ def _response(ctx: Context, table: TableInfo, kind: str, sel: Selected) -> str:
         elif f.name == "affectedCount":
             pairs.append((key, "(select to_jsonb(count(*)) from __w)"))
         elif f.name == "records":
-            node = record(ctx, table, "(__w.__rec)", f)
+            node = record(ctx, table, row, f)
             pairs.append((key, f"(select coalesce(jsonb_agg({node}), '[]'::jsonb) from __w)"))
         else:
             raise GraphQLError(f"Unknown field '{f.name}' on type '{type_name}'")

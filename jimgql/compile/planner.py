@@ -14,6 +14,7 @@ from jimgql.compile import connection, cursor, functions, mutation
 from jimgql.compile.context import Context
 from jimgql.compile.document import Document, Selected
 from jimgql.compile.filters import cast_of, scalar_text
+from jimgql.compile.rows import AliasRow
 from jimgql.compile.select import record
 from jimgql.compile.sql import Bind, Const
 from jimgql.compile.values import VariableScope
@@ -88,7 +89,7 @@ def _root_sql(ctx: Context, definition: Any, sel: Selected) -> str:
             f"{t}.{c.sql} = {ctx.leaf(args[c.field], lambda v, c=c: scalar_text(c, v))}::{cast_of(c)}"
             for c in table.pk
         ]
-        inner = record(ctx, table, t, sel)
+        inner = record(ctx, table, AliasRow(t), sel)
         return f"select (select {inner} from {table.sql} {t} where {' and '.join(conds)})"
     if isinstance(meta, NodeRoot):
         return _node(ctx, args, sel)
@@ -109,5 +110,5 @@ def _node(ctx: Context, args: dict[str, Any], sel: Selected) -> str:
         f"{t}.{c.sql} = {ctx.params.const(scalar_text(c, k))}::{cast_of(c)}"
         for c, k in zip(table.pk, keys, strict=True)
     ]
-    inner = record(ctx, table, t, sel, {table.type_name, "Node"})
+    inner = record(ctx, table, AliasRow(t), sel, {table.type_name, "Node"})
     return f"select (select {inner} from {table.sql} {t} where {' and '.join(conds)})"

@@ -1,8 +1,8 @@
 """Records to JSON: the object a row becomes, built by ``jsonb_build_object`` in SQL.
 
-``row`` is an SQL expression for the row (a table alias, or ``(__p.__rec)`` for a row of a
-page); columns are read as ``row."column"`` and computed fields call ``f(row)``. Nested
-relationships are correlated subqueries, so a whole tree is one statement.
+``row`` (see ``rows.py``) reads the columns the fields need; computed fields call
+``f(<whole row>)``. Nested relationships are correlated subqueries, so a whole tree is one
+statement.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import json
 from jimgql.compile import connection
 from jimgql.compile.context import Context
 from jimgql.compile.document import Selected
+from jimgql.compile.rows import AliasRow, ProjectedRow
 from jimgql.compile.sql import json_object
 from jimgql.errors import GraphQLError, unknown_field
 from jimgql.schema.meta import (
@@ -26,6 +27,7 @@ from jimgql.schema.meta import (
 from jimgql.schema.types import EnumType, Field
 
 STRINGIFIED = ("BigInt", "BigFloat", "JSON")
+Row = AliasRow | ProjectedRow
 
 
 def value_sql(ctx: Context, scalar: str, is_list: bool, expr: str) -> str:
@@ -45,17 +47,17 @@ def value_sql(ctx: Context, scalar: str, is_list: bool, expr: str) -> str:
     return f"to_jsonb({expr})"
 
 
-def column_sql(ctx: Context, info: ColumnInfo, row: str) -> str:
-    return value_sql(ctx, info.scalar, info.is_list, f"{row}.{info.sql}")
+def column_sql(ctx: Context, info: ColumnInfo, row: Row) -> str:
+    return value_sql(ctx, info.scalar, info.is_list, row.col(info.name))
 
 
-def node_id_sql(ctx: Context, table: TableInfo, row: str) -> str:
+def node_id_sql(ctx: Context, table: TableInfo, row: Row) -> str:
     parts = [ctx.text(table.rel.schema), ctx.text(table.rel.name)]
-    parts += [f"{row}.{c.sql}" for c in table.pk]
+    parts += [row.col(c.name) for c in table.pk]
     return f"to_jsonb(graphql._b64(jsonb_build_array({', '.join(parts)})))"
 
 
-def record(ctx: Context, table: TableInfo, row: str, sel: Selected,
+def record(ctx: Context, table: TableInfo, row: Row, sel: Selected,
            type_names: set[str] | None = None) -> str:
     """The JSON object for one row of ``table`` with the fields ``sel`` asks for."""
     ctx.reads.add(table.oid)
@@ -79,7 +81,7 @@ def record(ctx: Context, table: TableInfo, row: str, sel: Selected,
             pairs.append((key, relationship(ctx, meta, field, row, f)))
         elif isinstance(meta, FunctionInfo):
             args = ctx.arguments(f, field)
-            call = f"{meta.func.sql_name}({row})"
+            call = f"{meta.func.sql_name}({row.whole()})"
             pairs.append((key, function_value(ctx, meta, call, f, args)))
         else:
             raise GraphQLError(f"Unknown field '{f.name}' on type '{table.type_name}'")
@@ -91,19 +93,20 @@ def require_leaf(sel: Selected, type_name: str) -> None:
         raise GraphQLError(f"Field '{sel.name}' of type '{type_name}' must not have a selection")
 
 
-def relationship(ctx: Context, rel: Relationship, field: Field, row: str, sel: Selected) -> str:
+def relationship(ctx: Context, rel: Relationship, field: Field, row: Row, sel: Selected) -> str:
     alias = ctx.alias()
+    sources = [row.col(s) for s in rel.source_columns]
 
     def join(target_alias: str) -> list[str]:
         return [
-            f"{target_alias}.{quote_ident(t)} = {row}.{quote_ident(s)}"
-            for s, t in zip(rel.source_columns, rel.target_columns, strict=True)
+            f"{target_alias}.{quote_ident(t)} = {s}"
+            for s, t in zip(sources, rel.target_columns, strict=True)
         ]
 
     args = ctx.arguments(sel, field)
     if rel.many:
         return connection.build(ctx, rel.target, rel.target.sql, join, args, sel)
-    inner = record(ctx, rel.target, alias, sel)
+    inner = record(ctx, rel.target, AliasRow(alias), sel)
     cond = " and ".join(join(alias))
     return f"(select {inner} from {rel.target.sql} {alias} where {cond} limit 1)"
 
@@ -117,7 +120,7 @@ def function_value(ctx: Context, info: FunctionInfo, call: str, sel: Selected,
     assert info.table is not None
     if info.returns == "record":
         alias = ctx.alias()
-        inner = record(ctx, info.table, alias, sel)
+        inner = record(ctx, info.table, AliasRow(alias), sel)
         return f"(select {inner} from {call} {alias} where not ({alias} is null) limit 1)"
     return connection.build(ctx, info.table, call, lambda _a: [], args or {}, sel)
 

@@ -161,6 +161,8 @@ class Coercer:
             items = value if isinstance(value, list) else [value]
             out = []
             for item in items:
+                if isinstance(item, VarRef) and self.scope.state(item.name) == "A":
+                    item = None  # an absent variable inside a list is null
                 item = self.coerce(item, ref.of)
                 out.append(None if item is ABSENT else item)
             return out

@@ -52,9 +52,9 @@ STANDARD = {"Int": GraphQLInt, "Float": GraphQLFloat, "String": GraphQLString,
 _LOCATIONS = [DirectiveLocation.FIELD, DirectiveLocation.FRAGMENT_SPREAD,
               DirectiveLocation.INLINE_FRAGMENT]
 DIRECTIVES = [
-    GraphQLDirective("include", _LOCATIONS, {"if": GraphQLArgument(GraphQLNonNull(GraphQLBoolean))},
+    GraphQLDirective("include", _LOCATIONS, {"if": GraphQLArgument(GraphQLNonNull(GraphQLBoolean))}, description=
                      "This field or fragment will be included only when the `if` argument is true."),
-    GraphQLDirective("skip", _LOCATIONS, {"if": GraphQLArgument(GraphQLNonNull(GraphQLBoolean))},
+    GraphQLDirective("skip", _LOCATIONS, {"if": GraphQLArgument(GraphQLNonNull(GraphQLBoolean))}, description=
                      "This field or fragment will be skipped when the `if` argument is true."),
 ]
 
