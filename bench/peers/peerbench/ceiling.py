@@ -3,8 +3,8 @@ concurrency, in the same transaction shape as jim's proxy (one implicit transact
 role, claims and timeout set LOCAL by set_config, then the statement), pipelined in one
 round trip and prepared once per connection. Nothing HTTP, nothing GraphQL: what PostgreSQL alone costs.
 
-The statement is the SQL jim's engine compiles for the operation when the engine can print
-it (graphql.compiled_sql, see /work/briefs/bench-status.md); until then a hand-written
+The statement is the SQL jim's engine compiles for the operation (read through
+bench.compiled_sql, see compiled_sql.sql); when that is unavailable, a hand-written
 equivalent from the scenario folder (ceiling.sql), and the report says which one ran.
 The same machinery also runs graphql.resolve itself under pgbench ("jim, SQL only"): jim
 without its proxy, which tells the engine's share of jim's cost from the proxy's.
@@ -27,7 +27,7 @@ import psycopg
 from psycopg import sql
 
 from peerbench.scenarios import SCENARIOS_DIR, Scenario
-from peerbench.wrk import LoadResult
+from peerbench.wrk import POSITION_MARKER, LoadResult
 
 _VARIABLE = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
 NEXT_POSITION = "nextval('public.bench_position')::int"
@@ -38,6 +38,7 @@ class Statement:
     sql: str  # with :name placeholders (pgbench variables)
     values: dict[str, str]
     source: str  # "compiled by jim" | "hand-written" | "graphql.resolve"
+    alias: str | None = None  # the engine's statement returns one root field's value
 
 
 def _text(value: Any) -> str:
@@ -53,20 +54,24 @@ def hand_written(scenario: Scenario, variables: dict[str, Any]) -> Statement | N
 
 
 def compiled(url: str, role: str, claims: dict, scenario: Scenario, variables: dict[str, Any]) -> Statement | None:
-    """The engine's own SQL for the operation, when the engine offers graphql.compiled_sql."""
+    """The engine's own SQL for the operation and its bound parameters, compiled as the role.
+
+    Read through bench.compiled_sql (compiled_sql.sql, installed into the bench database).
+    A mutation's position is compiled as POSITION_MARKER and becomes `:position`, which the
+    pgbench script draws from a sequence (pgbench has no per-client counter).
+    """
+    if not scenario.is_read:
+        variables = {**variables, "position": POSITION_MARKER}
     with psycopg.connect(url) as conn:
-        found = conn.execute(
-            "select 1 from pg_proc p join pg_namespace n on n.oid = p.pronamespace"
-            " where n.nspname = 'graphql' and p.proname = 'compiled_sql'"
-        ).fetchone()
-        if not found:
+        conn.execute("select set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
+                     (role, json.dumps(claims)))
+        if conn.execute("select to_regprocedure('bench.compiled_sql(text,jsonb)')").fetchone()[0] is None:
             return None
-        conn.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
-        conn.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(claims),))
-        row = conn.execute(
-            "select graphql.compiled_sql(%s, %s::jsonb)",
-            (scenario.documents["jim"], json.dumps(variables)),
-        ).fetchone()
+        try:
+            row = conn.execute("select bench.compiled_sql(%s, %s::jsonb)",
+                               (scenario.documents["jim"], json.dumps(variables))).fetchone()
+        except psycopg.Error:
+            return None  # the engine changed shape: the caller falls back to hand-written SQL
     statements = (row[0] or {}).get("statements", []) if row else []
     if len(statements) != 1:
         return None  # one root field per scenario: anything else is not comparable
@@ -75,11 +80,14 @@ def compiled(url: str, role: str, claims: dict, scenario: Scenario, variables: d
 
     def name(match: re.Match[str]) -> str:
         index = int(match.group(1))
-        values[f"p{index}"] = _text(stmt["params"][index - 1])
+        value = stmt["params"][index - 1]
+        if value == str(POSITION_MARKER):
+            return ":position"
+        values[f"p{index}"] = value
         return f":p{index}"
 
     text = re.sub(r"\$(\d+)", name, stmt["sql"])
-    return Statement(text, values, "compiled by jim")
+    return Statement(text, values, "compiled by jim", alias=stmt["alias"])
 
 
 def engine(scenario: Scenario, body: str, *, vary_position: bool = False) -> Statement:
@@ -110,7 +118,10 @@ def run_once(url: str, role: str, claims: dict, statement: Statement, position: 
         conn.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
         conn.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(claims),))
         row = conn.execute(query, values).fetchone()  # type: ignore[arg-type] - repository SQL
-    return json.loads(row[0]) if row else None
+    if not row:
+        return None
+    value = row[0] if not isinstance(row[0], str) else json.loads(row[0])
+    return {statement.alias: value} if statement.alias else value
 
 
 def _script(statement: Statement) -> str:

@@ -80,6 +80,11 @@ def markdown(results: dict[str, Any]) -> str:
     for scenario in results["scenarios"]:
         cells = [_cell(runs.get((scenario["name"], s))) for s in present]
         lines.append(f"| {scenario['title']} | " + " | ".join(cells) + " |")
+    sources = sorted({r["note"].rsplit("[", 1)[-1].rstrip("]") for r in results["runs"]
+                      if r["system"] == "ceiling" and "[" in r["note"]})
+    if sources:
+        lines += ["", "SQL run by the ceiling: " + ", ".join(sources)
+                  + " (the engine's own statement and parameters for the operation, as the same role)."]
     keys = ["jim/pg4", "jim/pg5", "jim/ceiling", "jim_cached/jim", "jim_sql/ceiling", "jim/jim_sql"]
     lines += ["", "Throughput ratios (same run):", "",
               "| scenario | " + " | ".join(f"{k.replace('/', ' ÷ ')}" for k in keys) + " |",
