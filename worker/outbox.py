@@ -9,17 +9,21 @@ import psycopg
 
 CHANNEL = "events_outbox"
 
-CLAIM = """
-select id, priority, schema_name || '.' || table_name || '.' || op,
-       json_build_object('id', id, 'schema', schema_name, 'table', table_name, 'op', op,
-                         'key', row_key, 'data', data, 'old', old_data, 'changed', changed,
-                         'at', created_at)::text
+# The message body (see worker/messages.py), built by PostgreSQL.
+BODY = """
+json_build_object('id', id, 'schema', schema_name, 'table', table_name, 'op', op,
+                  'key', row_key, 'data', data, 'old', old_data, 'changed', changed,
+                  'at', created_at)::text
+"""
+
+CLAIM = f"""
+select id, priority, schema_name || '.' || table_name || '.' || op, {BODY}
 from events.outbox
 where delivered_at is null
 order by id
 limit %s
 for update skip locked
-"""
+"""  # noqa: S608 - a constant expression, no input
 
 MARK = "update events.outbox set delivered_at = clock_timestamp() where id = any(%s)"
 
@@ -48,6 +52,14 @@ def claim(conn: psycopg.Connection, limit: int) -> list[PendingEvent]:
     """Lock up to `limit` undelivered events (in the caller's transaction); rows another
     relay holds are skipped, so relays share the work without waiting on each other."""
     return [PendingEvent(*row) for row in conn.execute(CLAIM, (limit,)).fetchall()]
+
+
+def load(conn: psycopg.Connection, event_id: int) -> PendingEvent | None:
+    """One event as the relay would publish it, delivered or not (tests, tools)."""
+    row = conn.execute(
+        f"select id, priority, schema_name || '.' || table_name || '.' || op, {BODY}"  # noqa: S608
+        " from events.outbox where id = %s", (event_id,)).fetchone()
+    return PendingEvent(*row) if row else None
 
 
 def mark_delivered(conn: psycopg.Connection, ids: list[int]) -> None:

@@ -134,6 +134,11 @@ class Proc:
         with open(self.log_file.name) as f:
             return f.read()
 
+    def wait_for(self, text: str, timeout: float = 30.0) -> None:
+        """Until the process logged `text` (e.g. that it is connected)."""
+        wait_until(lambda: text in self.output() or not self.alive, timeout, f"{self.name}: {text!r}")
+        assert text in self.output(), f"{self.name} exited:\n{self.output()}"
+
     @property
     def alive(self) -> bool:
         return self.popen.poll() is None
