@@ -17,12 +17,31 @@ MAGIC = importlib.util.MAGIC_NUMBER
 PREFIXES = ("jimgql", "graphql")
 
 class GraphqlModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Serves modules stored in graphql._module (bytecode when it matches this Python)."""
+    """Serves modules stored in graphql._module (bytecode when it matches this Python).
 
-    def __init__(self, modules):
-        self.modules = modules
+    The engine's own modules are fetched at boot; graphql-core's only when something first
+    imports it (introspection), so ordinary requests never load it.
+    """
+
+    def __init__(self):
+        self.modules = {}
+        self.fetched = set()
+
+    def fetch(self, prefix):
+        if prefix in self.fetched:
+            return
+        self.fetched.add(prefix)
+        plan = plpy.prepare("select * from graphql._load_modules($1, $2)", ["bytea", "text"])
+        for row in plpy.execute(plan, [MAGIC, prefix]):
+            code = row["code"]
+            self.modules[row["name"]] = (
+                row["is_package"], bytes(code) if code is not None else None, row["source"])
 
     def find_spec(self, name, path=None, target=None):
+        top = name.split(".")[0]
+        if top not in PREFIXES:
+            return None
+        self.fetch(top)
         entry = self.modules.get(name)
         if entry is None:
             return None
@@ -45,12 +64,7 @@ if reload:
         if name.split(".")[0] in PREFIXES:
             del sys.modules[name]
 sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "GraphqlModuleFinder"]
-plan = plpy.prepare("select * from graphql._load_modules($1)", ["bytea"])
-modules = {}
-for row in plpy.execute(plan, [MAGIC]):
-    code = row["code"]
-    modules[row["name"]] = (row["is_package"], bytes(code) if code is not None else None, row["source"])
-sys.meta_path.insert(0, GraphqlModuleFinder(modules))
+sys.meta_path.insert(0, GraphqlModuleFinder())
 import jimgql.host
 GD["jimgql_host"] = jimgql.host
 return True

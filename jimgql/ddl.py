@@ -47,7 +47,8 @@ create or replace function graphql._compile_modules() returns integer
 language plpython3u as {TAG}{COMPILE_SOURCE}{TAG};
 """
     return boot + f"""
-create or replace function graphql._load_modules(magic bytea)
+drop function if exists graphql._load_modules(bytea);
+create or replace function graphql._load_modules(magic bytea, package text)
 returns table (name text, is_package boolean, code bytea, source text)
 language sql stable security definer set search_path = pg_catalog
 as {TAG}
@@ -55,6 +56,7 @@ as {TAG}
            case when m.magic = $1 then m.code end,
            case when m.magic is distinct from $1 then m.source end
     from graphql._module m
+    where m.name = $2 or m.name like $2 || '.%'
 {TAG};
 
 create or replace function graphql._engine_hash() returns text

@@ -6,71 +6,37 @@ parse errors, operation selection, subscriptions, fragment cycles and selection 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from graphql.error import GraphQLSyntaxError
-from graphql.language import ast, parse, print_ast
-
+from jimgql.compile import gqlast as ast
+from jimgql.compile.parser import parse
 from jimgql.compile.values import ABSENT, Coercer, VariableScope, default_value, literal
 from jimgql.errors import GraphQLError, OperationError
 from jimgql.schema.types import non_null
 
 MAX_DEPTH = 32
-_EXPECTED = re.compile(r"^Syntax Error: Expected (.+?), found (.+?)\.$")
-_UNEXPECTED = re.compile(r"^Syntax Error: Unexpected (.+?)\.$")
-
-
-def _token(found: str) -> str:
-    """graphql-core's token description in the parse-error wording pg_graphql uses."""
-    if found == "<EOF>":
-        return "end of input"
-    quoted = re.match(r"^'(.*)'$", found)
-    if quoted:
-        return f"`{quoted.group(1)}[Punctuator]`"
-    kinds = {"Name": "Name", "Int": "IntValue", "Float": "FloatValue", "String": "StringValue"}
-    kind, _, value = found.partition(" ")
-    if kind in kinds:
-        return f"`{value.strip(chr(34))}[{kinds[kind]}]`"
-    return f"`{found}`"
-
-
-def parse_error(exc: GraphQLSyntaxError) -> OperationError:
-    line, column = (exc.locations[0].line, exc.locations[0].column) if exc.locations else (1, 1)
-    message = exc.message
-    detail = message
-    m = _EXPECTED.match(message)
-    if m:
-        detail = f"Unexpected {_token(m.group(2))}\nExpected `{m.group(1).strip(chr(39))}`"
-    else:
-        m = _UNEXPECTED.match(message)
-        if m:
-            detail = f"Unexpected {_token(m.group(1))}"
-    return OperationError(f"query parse error: Parse error at {line}:{column}\n{detail}\n")
 
 
 @dataclass
 class Document:
-    operation: ast.OperationDefinitionNode
-    fragments: dict[str, ast.FragmentDefinitionNode]
+    operation: ast.OperationDefinition
+    fragments: dict[str, ast.FragmentDefinition]
     defaults: dict[str, object]
     variable_names: list[str] = field(default_factory=list)
+    text: str = ""
 
     @property
     def kind(self) -> str:
-        return self.operation.operation.value  # query | mutation | subscription
+        return self.operation.operation  # query | mutation | subscription
 
 
 def load(text: str, operation_name: str | None) -> Document:
-    try:
-        doc = parse(text, no_location=False)
-    except GraphQLSyntaxError as exc:
-        raise parse_error(exc) from None
-    operations = [d for d in doc.definitions if isinstance(d, ast.OperationDefinitionNode)]
-    fragments: dict[str, ast.FragmentDefinitionNode] = {}
+    doc = parse(text)
+    operations = [d for d in doc.definitions if isinstance(d, ast.OperationDefinition)]
+    fragments: dict[str, ast.FragmentDefinition] = {}
     for d in doc.definitions:
-        if isinstance(d, ast.FragmentDefinitionNode):
+        if isinstance(d, ast.FragmentDefinition):
             fragments[d.name.value] = d
     names = [op.name.value for op in operations if op.name is not None]
     if len(names) != len(set(names)):
@@ -84,7 +50,7 @@ def load(text: str, operation_name: str | None) -> Document:
     if not chosen:
         raise OperationError("Operation not found")
     operation = chosen[0]
-    if operation.operation == ast.OperationType.SUBSCRIPTION:
+    if operation.operation == "subscription":
         raise OperationError("Subscriptions are not supported")
     _check_cycles(fragments)
     if _depth(operation.selection_set, fragments, {}) > MAX_DEPTH:
@@ -96,20 +62,20 @@ def load(text: str, operation_name: str | None) -> Document:
         value = default_value(definition.default_value)
         if value is not ABSENT:
             defaults[definition.variable.name.value] = value
-    return Document(operation, fragments, defaults, _variables(operation, fragments))
+    return Document(operation, fragments, defaults, _variables(operation, fragments), text)
 
 
-def _spreads(node: ast.Node | None) -> Iterator[str]:
+def _spreads(node: ast.SelectionSet | None) -> Iterator[str]:
     if node is None:
         return
-    for sel in getattr(node, "selections", ()) or ():
-        if isinstance(sel, ast.FragmentSpreadNode):
+    for sel in node.selections:
+        if isinstance(sel, ast.FragmentSpread):
             yield sel.name.value
         else:
             yield from _spreads(sel.selection_set)
 
 
-def _check_cycles(fragments: dict[str, ast.FragmentDefinitionNode]) -> None:
+def _check_cycles(fragments: dict[str, ast.FragmentDefinition]) -> None:
     state: dict[str, int] = {}
 
     def visit(name: str) -> None:
@@ -126,17 +92,17 @@ def _check_cycles(fragments: dict[str, ast.FragmentDefinitionNode]) -> None:
         visit(name)
 
 
-def _depth(node: ast.SelectionSetNode | None, fragments: dict[str, ast.FragmentDefinitionNode],
+def _depth(node: ast.SelectionSet | None, fragments: dict[str, ast.FragmentDefinition],
            memo: dict[str, int]) -> int:
     if node is None:
         return 0
     best = 0
     for sel in node.selections:
-        if isinstance(sel, ast.FieldNode):
+        if isinstance(sel, ast.Field):
             best = max(best, 1 + _depth(sel.selection_set, fragments, memo))
-        elif isinstance(sel, ast.InlineFragmentNode):
+        elif isinstance(sel, ast.InlineFragment):
             best = max(best, _depth(sel.selection_set, fragments, memo))
-        elif isinstance(sel, ast.FragmentSpreadNode):
+        elif isinstance(sel, ast.FragmentSpread):
             name = sel.name.value
             if name not in memo and name in fragments:
                 memo[name] = 0
@@ -145,29 +111,42 @@ def _depth(node: ast.SelectionSetNode | None, fragments: dict[str, ast.FragmentD
     return best
 
 
-def _variables(operation: ast.OperationDefinitionNode,
-               fragments: dict[str, ast.FragmentDefinitionNode]) -> list[str]:
+def _variables(operation: ast.OperationDefinition,
+               fragments: dict[str, ast.FragmentDefinition]) -> list[str]:
+    """Every variable the operation (and any fragment) refers to, in document order."""
     found: list[str] = []
 
-    def walk(node: object) -> None:
-        if isinstance(node, ast.VariableNode):
+    def value(node: object) -> None:
+        if isinstance(node, ast.Variable):
             if node.name.value not in found:
                 found.append(node.name.value)
-            return
-        if isinstance(node, ast.VariableDefinitionNode):
-            return
-        if isinstance(node, ast.Node):
-            for key in node.keys:
-                if key in ("loc",):
-                    continue
-                walk(getattr(node, key, None))
-        elif isinstance(node, (list, tuple)):
-            for item in node:
-                walk(item)
+        elif isinstance(node, ast.ListValue):
+            for item in node.values:
+                value(item)
+        elif isinstance(node, ast.ObjectValue):
+            for f in node.fields:
+                value(f.value)
 
-    walk(operation.selection_set)
+    def directives(items: list[ast.Directive]) -> None:
+        for d in items:
+            for a in d.arguments:
+                value(a.value)
+
+    def selections(node: ast.SelectionSet | None) -> None:
+        if node is None:
+            return
+        for sel in node.selections:
+            directives(sel.directives)
+            if isinstance(sel, ast.Field):
+                for a in sel.arguments:
+                    value(a.value)
+            if not isinstance(sel, ast.FragmentSpread):
+                selections(sel.selection_set)
+
+    directives(operation.directives)
+    selections(operation.selection_set)
     for fragment in fragments.values():
-        walk(fragment.selection_set)
+        selections(fragment.selection_set)
     return found
 
 
@@ -177,13 +156,13 @@ class Selected:
 
     alias: str
     name: str
-    nodes: list[ast.FieldNode]
+    nodes: list[ast.Field]
 
     @property
-    def node(self) -> ast.FieldNode:
+    def node(self) -> ast.Field:
         return self.nodes[0]
 
-    def selection_sets(self) -> list[ast.SelectionSetNode]:
+    def selection_sets(self) -> list[ast.SelectionSet]:
         return [n.selection_set for n in self.nodes if n.selection_set is not None]
 
 
@@ -195,18 +174,18 @@ class Collector:
         self.doc = doc
         self.coercer = coercer
 
-    def fields(self, selection_sets: list[ast.SelectionSetNode], type_names: set[str]) -> list[Selected]:
+    def fields(self, selection_sets: list[ast.SelectionSet], type_names: set[str]) -> list[Selected]:
         out: dict[str, Selected] = {}
         for selection_set in selection_sets:
             self._collect(selection_set, type_names, out)
         return list(out.values())
 
-    def _collect(self, selection_set: ast.SelectionSetNode, type_names: set[str],
+    def _collect(self, selection_set: ast.SelectionSet, type_names: set[str],
                  out: dict[str, Selected]) -> None:
         for sel in selection_set.selections:
             if not self._included(sel):
                 continue
-            if isinstance(sel, ast.FieldNode):
+            if isinstance(sel, ast.Field):
                 alias = sel.alias.value if sel.alias else sel.name.value
                 existing = out.get(alias)
                 if existing is None:
@@ -221,18 +200,18 @@ class Collector:
                         f"Two fields named `{alias}` have different arguments"
                     )
                 existing.nodes.append(sel)
-            elif isinstance(sel, ast.InlineFragmentNode):
+            elif isinstance(sel, ast.InlineFragment):
                 cond = sel.type_condition.name.value if sel.type_condition else None
                 if cond is None or cond in type_names:
                     self._collect(sel.selection_set, type_names, out)
-            elif isinstance(sel, ast.FragmentSpreadNode):
+            elif isinstance(sel, ast.FragmentSpread):
                 fragment = self.doc.fragments.get(sel.name.value)
                 if fragment is None:
                     raise OperationError(f"Unknown fragment: {sel.name.value}")
                 if fragment.type_condition.name.value in type_names:
                     self._collect(fragment.selection_set, type_names, out)
 
-    def _included(self, sel: ast.SelectionNode) -> bool:
+    def _included(self, sel: object) -> bool:
         for directive in sel.directives or ():
             name = directive.name.value
             if name not in ("skip", "include"):
@@ -250,8 +229,8 @@ class Collector:
         return True
 
 
-def _args_key(node: ast.FieldNode) -> list[tuple[str, str]]:
-    return sorted((a.name.value, print_ast(a.value)) for a in node.arguments or ())
+def _args_key(node: ast.Field) -> list[tuple[str, str]]:
+    return sorted((a.name.value, ast.print_value(a.value)) for a in node.arguments or ())
 
 
 def scope_for(doc: Document, variables: dict[str, object]) -> VariableScope:

@@ -20,8 +20,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from graphql.language import ast
-
+from jimgql.compile import gqlast as ast
 from jimgql.errors import GraphQLError, invalid_input
 from jimgql.schema.types import EnumType, InputObjectType, Schema, TypeRef
 
@@ -81,32 +80,30 @@ class VariableScope:
         return self.get(name)
 
 
-def literal(node: ast.ValueNode | None, scope: VariableScope | None) -> Any:
+def literal(node: Any, scope: VariableScope | None) -> Any:
     """A value node to Python; variables stay :class:`VarRef` until a type asks for them."""
     if node is None:
         return ABSENT
-    if isinstance(node, ast.VariableNode):
+    if isinstance(node, ast.Variable):
         return VarRef(node.name.value)
-    if isinstance(node, ast.IntValueNode):
+    if isinstance(node, ast.IntValue):
         return int(node.value)
-    if isinstance(node, ast.FloatValueNode):
+    if isinstance(node, ast.FloatValue):
         return float(node.value)
-    if isinstance(node, ast.StringValueNode):
+    if isinstance(node, (ast.StringValue, ast.BooleanValue)):
         return node.value
-    if isinstance(node, ast.BooleanValueNode):
-        return node.value
-    if isinstance(node, ast.NullValueNode):
+    if isinstance(node, ast.NullValue):
         return None
-    if isinstance(node, ast.EnumValueNode):
+    if isinstance(node, ast.EnumValue):
         return EnumLiteral(node.value)
-    if isinstance(node, ast.ListValueNode):
+    if isinstance(node, ast.ListValue):
         return [literal(v, scope) for v in node.values]
-    if isinstance(node, ast.ObjectValueNode):
+    if isinstance(node, ast.ObjectValue):
         return {f.name.value: literal(f.value, scope) for f in node.fields}
     raise GraphQLError("Unsupported value")
 
 
-def default_value(node: ast.ValueNode | None) -> Any:
+def default_value(node: Any) -> Any:
     """A variable definition's default (constant by the grammar)."""
     return plain(literal(node, None)) if node is not None else ABSENT
 

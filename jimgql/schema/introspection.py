@@ -32,7 +32,7 @@ from graphql import (
     GraphQLString,
     execute,
 )
-from graphql.language import DirectiveLocation, ast
+from graphql.language import DirectiveLocation, ast, parse
 
 from jimgql.compile.document import Document, Selected
 from jimgql.compile.values import VariableScope
@@ -157,14 +157,29 @@ def graphql_schema(schema: Schema) -> GraphQLSchema:
 
 
 def run(schema: Schema, doc: Document, sel: Selected, scope: VariableScope) -> str:
-    """Execute one ``__schema``/``__type`` root field; returns its JSON text."""
-    operation = ast.OperationDefinitionNode(
-        operation=ast.OperationType.QUERY,
-        selection_set=ast.SelectionSetNode(selections=tuple(sel.nodes)),
-        variable_definitions=doc.operation.variable_definitions,
-        directives=(),
+    """Execute one ``__schema``/``__type`` root field; returns its JSON text.
+
+    graphql-core executes it from its own parse of the request (same text), restricted to
+    the root fields answering to this response key.
+    """
+    parsed = parse(doc.text, no_location=True)
+    name = doc.operation.name.value if doc.operation.name else None
+    operation = next(
+        d for d in parsed.definitions
+        if isinstance(d, ast.OperationDefinitionNode)
+        and (d.name.value if d.name else None) == name
     )
-    document = ast.DocumentNode(definitions=(operation, *doc.fragments.values()))
+    keep = tuple(
+        s for s in operation.selection_set.selections
+        if isinstance(s, ast.FieldNode) and (s.alias or s.name).value == sel.alias
+    ) or operation.selection_set.selections
+    operation = ast.OperationDefinitionNode(
+        operation=ast.OperationType.QUERY, name=operation.name,
+        selection_set=ast.SelectionSetNode(selections=keep),
+        variable_definitions=operation.variable_definitions, directives=(),
+    )
+    fragments = tuple(d for d in parsed.definitions if isinstance(d, ast.FragmentDefinitionNode))
+    document = ast.DocumentNode(definitions=(operation, *fragments))
     variables = {**scope.defaults, **scope.values}
     result = execute(graphql_schema(schema), document, variable_values=variables)
     if result.errors:
