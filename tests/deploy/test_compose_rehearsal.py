@@ -17,7 +17,10 @@ machine's, since no Docker network resolves those names here.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -195,3 +198,92 @@ def test_proxy_runs_with_its_service_environment(cluster: Cluster, compose: dict
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+# --- the relay and the consumers with their service environment ---------------------------
+
+REHEARSAL_VHOST = "jim-deploy-rehearsal"
+
+
+def rabbitmqctl(*args: str) -> None:
+    result = subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, f"rabbitmqctl {' '.join(args)}: {result.stderr}"
+
+
+def rabbit_password_hash(password: str) -> str:
+    """RabbitMQ's stored form (rabbit_password_hashing_sha256): base64(salt + sha256(salt + password))."""
+    salt = os.urandom(4)
+    return base64.b64encode(salt + hashlib.sha256(salt + password.encode()).digest()).decode()
+
+
+@pytest.fixture(scope="module")
+def broker_user(compose: dict) -> Iterator[str]:
+    """RabbitMQ user `jim` with the Compose password, on a vhost of its own (the shared
+    broker's other users and queues are untouched), imported in one call (definitions merge,
+    so a leftover from an interrupted run is simply updated); removed afterwards."""
+    password = compose["services"]["rabbitmq"]["environment"]["RABBITMQ_PASSWORD"]
+    definitions = json.dumps({
+        "vhosts": [{"name": REHEARSAL_VHOST}],
+        "users": [{"name": "jim", "password_hash": rabbit_password_hash(password),
+                   "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": []}],
+        "permissions": [{"user": "jim", "vhost": REHEARSAL_VHOST,
+                         "configure": ".*", "write": ".*", "read": ".*"}],
+    })
+    # The broker reads the file itself (as its own user): a readable folder of its own.
+    folder = Path(tempfile.mkdtemp(prefix="jim-rabbitmq-"))
+    folder.chmod(0o755)
+    (folder / "definitions.json").write_text(definitions)
+    (folder / "definitions.json").chmod(0o644)
+    try:
+        rabbitmqctl("import_definitions", str(folder / "definitions.json"))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    try:
+        yield f"@127.0.0.1:5672/{REHEARSAL_VHOST}"
+    finally:
+        subprocess.run(["rabbitmqctl", "-q", "delete_user", "jim"], capture_output=True, timeout=60)
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", REHEARSAL_VHOST], capture_output=True, timeout=60)
+
+
+@pytest.mark.parametrize(("service", "port_setting"), [
+    ("relay", "WORKER_RELAY_METRICS_PORT"), ("worker", "WORKER_CONSUMER_METRICS_PORT"),
+])
+def test_worker_processes_run_with_their_service_environment(
+    cluster: Cluster, compose: dict, migrated, broker_user: str, service: str, port_setting: str,
+) -> None:
+    assert migrated[0].returncode == 0
+    spec = compose["services"][service]
+    # The healthcheck asks the port the settings default to; here a free one stands in.
+    from worker.settings import WorkerSettings
+
+    default_port = WorkerSettings.model_fields[port_setting.lower()].default
+    assert spec["healthcheck"]["test"] == ["CMD", "jim-healthcheck", f"http://127.0.0.1:{default_port}/metrics"]
+    port = free_port(19100, 19200)
+    env = service_env(compose, service, cluster, **{port_setting: str(port)})
+    assert env["JIM_ENV"] == "production" and env["WORKER_METRICS_HOST"] == "0.0.0.0"
+    env["RABBITMQ_URL"] = env["RABBITMQ_URL"].replace("@rabbitmq:5672/%2F", broker_user)
+    assert "${RABBITMQ_PASSWORD}" in env["RABBITMQ_URL"]  # the entrypoint fills it in
+    log = tempfile.NamedTemporaryFile(prefix=f"jim-rehearsal-{service}-", suffix=".log")
+    process = subprocess.Popen([sys.executable, str(ENTRYPOINT), *spec["command"]], env=env, cwd=REPO,
+                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    healthcheck = [sys.executable, str(REPO / "deploy" / "app" / "healthcheck.py"), f"http://127.0.0.1:{port}/metrics"]
+    try:
+        deadline = time.monotonic() + 30
+        healthy = False
+        while time.monotonic() < deadline and process.poll() is None and not healthy:
+            healthy = subprocess.run(healthcheck, capture_output=True, timeout=10).returncode == 0
+            time.sleep(0.3)
+        assert healthy, Path(log.name).read_text()[-3000:]
+        if service == "relay":  # the relay listens for NOTIFY from the start; consumers connect per task
+            with psycopg.connect(cluster.url("postgres", cluster.password)) as conn:
+                users = {row[0] for row in conn.execute(
+                    "select usename from pg_stat_activity where datname = 'jim' and usename is not null")}
+            assert "worker" in users, users
+    finally:
+        process.terminate()  # SIGTERM: the worker's graceful stop
+        try:
+            assert process.wait(30) == 0, Path(log.name).read_text()[-3000:]
+        finally:
+            if process.poll() is None:
+                process.kill()
+            log.close()
