@@ -32,7 +32,9 @@ create table if not exists graphql._engine (
 );
 create sequence if not exists graphql.seq_schema_version as bigint;
 create table if not exists graphql._schema_version (version bigint primary key);
-revoke all on graphql._module, graphql._engine, graphql._schema_version from public;
+revoke all on graphql._module from public;
+-- Read on every request (cache keys): version numbers and the code hash, nothing secret.
+grant select on graphql._engine, graphql._schema_version to public;
 grant usage on schema graphql to public;
 """
 

@@ -89,7 +89,7 @@ def error_response(message: str, *, with_data: bool) -> str:
 
 
 def parse_variables(text: str | None) -> dict[str, Any]:
-    if text is None:
+    if text is None or text == "{}":
         return {}
     value = json.loads(text)
     if value is None:

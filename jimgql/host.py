@@ -28,7 +28,8 @@ from jimgql.schema.builder import build
 MAX_ENGINES = 16
 STATE_SQL = (
     "select current_user::text as role, pg_catalog.current_setting('search_path') as path, "
-    "graphql.get_schema_version() as version, graphql._engine_hash() as code"
+    "(select max(version) from graphql._schema_version) as version, "
+    "(select hash from graphql._engine) as code"
 )
 INTERNAL_ERROR = "Internal error while resolving the request"
 
