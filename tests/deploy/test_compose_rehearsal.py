@@ -203,6 +203,8 @@ def test_proxy_runs_with_its_service_environment(cluster: Cluster, compose: dict
 # --- the relay and the consumers with their service environment ---------------------------
 
 REHEARSAL_VHOST = "jim-deploy-rehearsal"
+# The broker is shared: the rehearsal's user has a name no one else uses.
+REHEARSAL_USER = "jim-deploy-rehearsal"
 
 
 def rabbitmqctl(*args: str) -> None:
@@ -218,15 +220,16 @@ def rabbit_password_hash(password: str) -> str:
 
 @pytest.fixture(scope="module")
 def broker_user(compose: dict) -> Iterator[str]:
-    """RabbitMQ user `jim` with the Compose password, on a vhost of its own (the shared
-    broker's other users and queues are untouched), imported in one call (definitions merge,
-    so a leftover from an interrupted run is simply updated); removed afterwards."""
+    """A RabbitMQ user with the Compose password, on a vhost of its own (the shared broker's
+    other users and queues are untouched), imported in one call (definitions merge, so a
+    leftover from an interrupted run is simply updated); removed afterwards. Yields what
+    replaces `jim:...@rabbitmq:5672/%2F` in the service's RABBITMQ_URL."""
     password = compose["services"]["rabbitmq"]["environment"]["RABBITMQ_PASSWORD"]
     definitions = json.dumps({
         "vhosts": [{"name": REHEARSAL_VHOST}],
-        "users": [{"name": "jim", "password_hash": rabbit_password_hash(password),
+        "users": [{"name": REHEARSAL_USER, "password_hash": rabbit_password_hash(password),
                    "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": []}],
-        "permissions": [{"user": "jim", "vhost": REHEARSAL_VHOST,
+        "permissions": [{"user": REHEARSAL_USER, "vhost": REHEARSAL_VHOST,
                          "configure": ".*", "write": ".*", "read": ".*"}],
     })
     # The broker reads the file itself (as its own user): a readable folder of its own.
@@ -239,9 +242,9 @@ def broker_user(compose: dict) -> Iterator[str]:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     try:
-        yield f"@127.0.0.1:5672/{REHEARSAL_VHOST}"
+        yield REHEARSAL_VHOST
     finally:
-        subprocess.run(["rabbitmqctl", "-q", "delete_user", "jim"], capture_output=True, timeout=60)
+        subprocess.run(["rabbitmqctl", "-q", "delete_user", REHEARSAL_USER], capture_output=True, timeout=60)
         subprocess.run(["rabbitmqctl", "-q", "delete_vhost", REHEARSAL_VHOST], capture_output=True, timeout=60)
 
 
@@ -261,8 +264,9 @@ def test_worker_processes_run_with_their_service_environment(
     port = free_port(19100, 19200)
     env = service_env(compose, service, cluster, **{port_setting: str(port)})
     assert env["JIM_ENV"] == "production" and env["WORKER_METRICS_HOST"] == "0.0.0.0"
-    env["RABBITMQ_URL"] = env["RABBITMQ_URL"].replace("@rabbitmq:5672/%2F", broker_user)
-    assert "${RABBITMQ_PASSWORD}" in env["RABBITMQ_URL"]  # the entrypoint fills it in
+    url = env["RABBITMQ_URL"]
+    assert url == "amqp://jim:${RABBITMQ_PASSWORD}@rabbitmq:5672/%2F"  # the entrypoint fills it in
+    env["RABBITMQ_URL"] = f"amqp://{REHEARSAL_USER}:${{RABBITMQ_PASSWORD}}@127.0.0.1:5672/{broker_user}"
     log = tempfile.NamedTemporaryFile(prefix=f"jim-rehearsal-{service}-", suffix=".log")
     process = subprocess.Popen([sys.executable, str(ENTRYPOINT), *spec["command"]], env=env, cwd=REPO,
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
