@@ -39,6 +39,13 @@ class Result:
 
 
 def _worker(make_client: Callable[[], Client], seconds: float, start_at: float, queue: mp.Queue) -> None:
+    try:
+        _measure(make_client, seconds, start_at, queue)
+    except BaseException as exc:  # report instead of leaving the parent waiting
+        queue.put(exc if isinstance(exc, Exception) else RuntimeError(repr(exc)))
+
+
+def _measure(make_client: Callable[[], Client], seconds: float, start_at: float, queue: mp.Queue) -> None:
     call = make_client()
     call()  # warm the connection outside the measurement
     while time.time() < start_at:
@@ -63,10 +70,17 @@ def run(label: str, make_client: Callable[[], Client], *, seconds: float, concur
     for p in processes:
         p.start()
     latencies: list[float] = []
+    failure: Exception | None = None
     for _ in processes:
-        latencies += queue.get(timeout=seconds + 60)
+        got = queue.get(timeout=seconds + 60)
+        if isinstance(got, Exception):
+            failure = got
+        else:
+            latencies += got
     for p in processes:
         p.join(10)
+    if failure is not None:
+        raise RuntimeError(f"{label}: a client failed: {failure}")
     return Result(label, len(latencies), seconds, latencies)
 
 

@@ -78,7 +78,9 @@ def main() -> int:
     claims = {**claims_of(token), "role": "authenticated"}
     print(f"query: {args.query}\nas {args.user}, concurrency {args.concurrency}, "
           f"{args.seconds}s x best of {args.rounds}, proxy workers {args.workers}\n")
+    # Uncached and unthrottled: this measures the proxy's own cost (bench/cache.py the cache's).
     with running_proxy(settings.database_url, PROXY_WORKERS=str(args.workers), LOG_LEVEL="WARNING",
+                       CACHE_ENABLED="false", RATE_LIMIT_REQUESTS="0",
                        DB_POOL_MAX_SIZE=str(max(2, args.concurrency))) as server:
         direct = best_of(args.rounds, "graphql.resolve direct (baseline)",
                          direct_client(settings.authenticator_url, claims, args.query),

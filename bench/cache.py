@@ -1,0 +1,124 @@
+"""Response cache: the same query through the same proxy, cached (X-Cache: HIT) and uncached
+(the bypass header, so it runs in PostgreSQL every time), side by side in one run.
+Prints both rates and their ratio (issue 7's target: cached >= 5x uncached).
+
+    .venv/bin/python bench/cache.py [--seconds 5] [--connections 8] [--workers 2]
+
+The load comes from wrk when it is installed (apt-get install wrk: a C client, so the load
+generator takes little of the 2 cores from the proxy) and otherwise from Python processes
+(bench/proxy_loadgen.py), which saturate the machine sooner and understate both rates.
+Needs the stack's PostgreSQL (DATABASE_URL: migrated, seeded, engine installed), Keycloak
+and redis-server; starts its own proxy and its own Redis on free ports. Rate limiting is
+off so both sides measure the cache alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx  # noqa: E402
+from proxy_loadgen import best_of  # noqa: E402  (bench/ is sys.path[0])
+
+from tests.proxy.servers import keycloak_token, running_proxy, running_redis  # noqa: E402
+
+QUERY = (
+    "query Feed { workoutCollection(first: 10, orderBy: [{startedAt: DescNullsLast}]) { edges { node {"
+    " title startedAt visibility workoutEntryCollection(first: 10) { edges { node {"
+    " position metrics exercise { name category } } } } } } } }"
+)
+
+
+def wrk_rate(url: str, token: str, query: str, bypass: bool, seconds: float, connections: int) -> tuple[float, str]:
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    if bypass:
+        headers["X-Cache-Bypass"] = "1"
+    lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(json.dumps({'query': query}))}"]
+    lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
+    lines.append("""done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %.3f %.3f\\n", summary.requests, summary.errors.status,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end""")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write("\n".join(lines))
+    try:
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", script.name, url],
+            capture_output=True, text=True, timeout=seconds + 60, check=True,
+        ).stdout
+    finally:
+        os.unlink(script.name)
+    match = re.search(r"RESULT (\d+) (\d+) ([\d.]+) ([\d.]+)", out)
+    if not match:
+        raise RuntimeError(f"unexpected wrk output:\n{out}")
+    requests, bad_status, p50, p99 = int(match[1]), int(match[2]), float(match[3]), float(match[4])
+    if bad_status:
+        raise RuntimeError(f"{bad_status} non-2xx answers during the run")
+    return requests / seconds, f"p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   ({requests} requests)"
+
+
+def python_rate(url: str, token: str, query: str, bypass: bool, seconds: float, connections: int) -> tuple[float, str]:
+    headers = {"Authorization": f"Bearer {token}", **({"X-Cache-Bypass": "1"} if bypass else {})}
+    expected = "BYPASS" if bypass else "HIT"
+
+    def make():
+        client = httpx.Client(headers=headers, timeout=30)
+
+        def call() -> None:
+            response = client.post(url, json={"query": query})
+            assert response.status_code == 200 and response.headers["x-cache"] == expected, response.text
+        return call
+
+    result = best_of(1, "", make, seconds=seconds, concurrency=connections)
+    return result.rate, f"p50 {result.percentile(50):6.2f} ms   p99 {result.percentile(99):6.2f} ms   ({result.calls} requests)"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="proxy worker processes")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds; the best of each side is kept")
+    parser.add_argument("--user", default="alice")
+    parser.add_argument("--query", default=QUERY)
+    parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
+    args = parser.parse_args()
+
+    database_url = os.environ.get("DATABASE_URL", "postgresql://jim:jim@127.0.0.1:5432/jim")
+    client = "wrk" if args.client == "wrk" or (args.client == "auto" and shutil.which("wrk")) else "python"
+    measure = wrk_rate if client == "wrk" else python_rate
+    seconds = int(args.seconds) if client == "wrk" else args.seconds
+    token = keycloak_token(args.user)
+    print(f"query: {args.query}\nas {args.user}; load: {client}, {args.connections} connections, "
+          f"{seconds}s x {args.rounds} alternating rounds; proxy workers {args.workers}\n")
+    with running_redis() as redis_server, running_proxy(
+        database_url, REDIS_URL=redis_server.url, PROXY_WORKERS=str(args.workers), LOG_LEVEL="WARNING",
+        RATE_LIMIT_REQUESTS="0", CACHE_TTL_SECONDS="600", DB_POOL_MAX_SIZE=str(max(2, args.connections)),
+    ) as server:
+        warm = server.post(args.query, token=token)
+        assert warm.status_code == 200 and "errors" not in warm.json(), warm.text
+        assert server.post(args.query, token=token).headers["x-cache"] == "HIT", "the query is not cacheable"
+        best: dict[bool, tuple[float, str]] = {}
+        for _ in range(args.rounds):
+            for bypass in (True, False):
+                rate, detail = measure(server.graphql_url, token, args.query, bypass, seconds, args.connections)
+                if bypass not in best or rate > best[bypass][0]:
+                    best[bypass] = (rate, detail)
+    uncached, cached = best[True], best[False]
+    print(f"{'uncached (X-Cache: BYPASS)':<30} {uncached[0]:>9.0f} req/s   {uncached[1]}")
+    print(f"{'cached (X-Cache: HIT)':<30} {cached[0]:>9.0f} req/s   {cached[1]}")
+    print(f"\ncached / uncached throughput ratio: {cached[0] / uncached[0]:.2f}x  (target >= 5x)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
