@@ -8,6 +8,7 @@ import os
 import re
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -128,10 +129,13 @@ def test_methods_graphql_does_not_use_are_refused_in_json(front: Nginx) -> None:
 def test_rate_limit_answers_429_in_json_then_recovers(e2e_proxy: ProxyServer) -> None:
     upstream = e2e_proxy.url.removeprefix("http://")
     with running_nginx(upstream, JIM_NGINX_RATE="2r/s", JIM_NGINX_BURST="2") as nginx, httpx.Client() as client:
-        statuses = [client.post(f"{nginx.url}/graphql", json=QUERY).status_code for _ in range(10)]
-        limited = [status for status in statuses if status == 429]
-        assert statuses[0] != 429
-        assert 5 <= len(limited) <= 8, statuses  # burst 2 (+1 at the rate) pass, the rest wait
+        # Ten requests at once: the rate's token and the burst of 2 pass, the rest are refused
+        # (a token or two more may accrue while they arrive on a loaded machine).
+        with ThreadPoolExecutor(10) as pool:
+            statuses = list(pool.map(lambda _: client.post(f"{nginx.url}/graphql", json=QUERY).status_code,
+                                     range(10)))
+        passed = [status for status in statuses if status != 429]
+        assert 3 <= len(passed) <= 5, statuses
         refused = client.post(f"{nginx.url}/graphql", json=QUERY)
         assert refused.status_code == 429
         assert refused.json() == {"errors": [{"message": "too many requests"}]}
