@@ -27,9 +27,21 @@ def cast_of(info: ColumnInfo, element: bool = False) -> str:
     return "pg_catalog.bpchar" if pg.oid == 1042 else pg.sql
 
 
-def scalar_text(info: ColumnInfo, value: Any) -> str | None:
+def max_length(info: ColumnInfo) -> int | None:
+    """varchar(n) / char(n): pg_graphql checks input lengths before they reach SQL."""
+    pg = info.elem_pg if info.is_list and info.elem_pg is not None else info.pg
+    typmod = info.column.typmod
+    if pg.oid in (1043, 1042) and typmod > 4:
+        return typmod - 4
+    return None
+
+
+def scalar_text(info: ColumnInfo, value: Any, *, check_length: bool = True) -> str | None:
     if isinstance(value, EnumValue):
         return value.sql
+    limit = max_length(info) if check_length else None
+    if limit is not None and isinstance(value, str) and len(value) > limit:
+        raise GraphQLError(f"Invalid input for String type. Maximum character length {limit}")
     return to_text(value, info.scalar)
 
 
@@ -83,7 +95,8 @@ def _column_op(ctx: Context, info: ColumnInfo, op: str, operand: Any, alias: str
     if op == "in":
         param = ctx.leaf(operand, lambda v: list_text(info, v))
         return f"{column} = any({param}::{cast_of(info)}[])"
-    param = ctx.leaf(operand, lambda v: scalar_text(info, v))
+    pattern = op in ("startsWith", "like", "ilike", "regex", "iregex")
+    param = ctx.leaf(operand, lambda v: scalar_text(info, v, check_length=not pattern))
     if op in COMPARE:
         return f"{column} {COMPARE[op]} {param}::{cast_of(info)}"
     if op == "startsWith":

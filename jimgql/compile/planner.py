@@ -77,6 +77,10 @@ def compile_operation(schema: Schema, doc: Document, variables: dict[str, Any]) 
 
 def _root_sql(ctx: Context, definition: Any, sel: Selected) -> str:
     meta = definition.meta
+    if isinstance(meta, ByPkRoot):
+        given = {a.name.value for a in sel.node.arguments or ()}
+        if any(c.field not in given for c in meta.table.pk):
+            raise GraphQLError("All primary key columns must be provided")
     args = ctx.arguments(sel, definition)
     if isinstance(meta, CollectionRoot):
         return "select " + connection.build(ctx, meta.table, meta.table.sql, lambda _a: [], args, sel)

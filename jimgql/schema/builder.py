@@ -344,7 +344,7 @@ class Builder:
                 fields.setdefault(base + "ByPk", Field(
                     base + "ByPk", named(table.type_name),
                     f"Retrieve a record of type `{table.type_name}` by its primary key",
-                    args={c.field: InputValue(c.field, named(c.scalar)) for c in table.pk},
+                    args={c.field: InputValue(c.field, non_null(c.scalar)) for c in table.pk},
                     meta=ByPkRoot(table),
                 ))
         for name, f in self.query_fields.items():

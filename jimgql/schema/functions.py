@@ -18,7 +18,16 @@ from typing import TYPE_CHECKING
 from jimgql import directives, inflect
 from jimgql.catalog import Function
 from jimgql.schema.meta import FunctionInfo, TableInfo
-from jimgql.schema.types import Field, InputValue, ObjectType, TypeRef, list_of, named, non_null
+from jimgql.schema.types import (
+    EnumType,
+    Field,
+    InputValue,
+    ObjectType,
+    TypeRef,
+    list_of,
+    named,
+    non_null,
+)
 
 if TYPE_CHECKING:
     from jimgql.schema.builder import Builder
@@ -41,6 +50,11 @@ def add_functions(b: Builder) -> None:
         _root(b, func, by_rowtype)
 
 
+def _is_enum(b: Builder, scalar: str) -> bool:
+    """pg_graphql leaves functions taking or returning enums (or arrays of them) out."""
+    return isinstance(b.types.get(scalar), EnumType)
+
+
 def _is_composite(b: Builder, oid: int) -> bool:
     t = b.resolve_type(oid)
     return t is None or t.kind == "c" or t.kind == "p"
@@ -58,7 +72,7 @@ def _returns(b: Builder, func: Function, by_rowtype: dict[int, TableInfo]) -> Fu
     if func.returns_set:
         return None
     mapped = b.scalar_of(ret)
-    if mapped is None:
+    if mapped is None or _is_enum(b, mapped[0]):
         return None
     scalar, is_list, pg, _elem = mapped
     info.returns = "list" if is_list else "scalar"
@@ -102,7 +116,7 @@ def _root(b: Builder, func: Function, by_rowtype: dict[int, TableInfo]) -> None:
         if not arg_name:
             return
         mapped = b.scalar_of(arg_type)
-        if mapped is None:
+        if mapped is None or _is_enum(b, mapped[0]):
             return
         scalar, is_list, pg, _elem = mapped
         gql_name = inflect.field_name(arg_name, inflect_names)
