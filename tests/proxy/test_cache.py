@@ -186,14 +186,19 @@ def test_ttls_bound_entries(database_url, keycloak, tokens) -> None:
         database_url, REDIS_URL=redis_server.url, CACHE_TTL_SECONDS="30",
         CACHE_TTL_BY_OPERATION="Catalog=1,Workouts=0", RATE_LIMIT_REQUESTS="0",
     ) as server:
+        client = redis_server.client()
         bump_exercise(database_url)
         time.sleep(0.3)
         assert server.post(CATALOG, token=tokens["alice"]).headers["x-cache"] == "MISS"
+        entries = list(client.scan_iter(match="jim:c:*"))
+        assert len(entries) == 1 and 0 < client.pttl(entries[0]) <= 1000
         assert server.post(CATALOG, token=tokens["alice"]).headers["x-cache"] == "HIT"
-        time.sleep(1.3)
+        until(lambda: client.exists(entries[0]) == 0, seconds=3)
         assert server.post(CATALOG, token=tokens["alice"]).headers["x-cache"] == "MISS"
         # TTL 0: never cached
         assert server.post(WORKOUTS, token=tokens["alice"]).headers["x-cache"] == "BYPASS"
-        client = redis_server.client()
-        ttls = [client.ttl(k) for k in client.scan_iter(match="jim:c:*")]
-        assert ttls and all(0 < t <= 30 for t in ttls)
+        # no per-operation TTL: the default bounds the entry
+        before = set(client.scan_iter(match="jim:c:*"))
+        server.post("{ exerciseCollection(first: 1) { edges { node { id } } } }", token=tokens["alice"])
+        added = set(client.scan_iter(match="jim:c:*")) - before
+        assert len(added) == 1 and 0 < client.ttl(added.pop()) <= 30
