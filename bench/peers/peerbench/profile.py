@@ -4,7 +4,9 @@ PostgreSQL backends (the engine runs in PL/Python inside them) while wrk drives 
 Run after the timed cells with the peers stopped, so every `authenticator` backend of the
 bench database belongs to jim. Writes the collapsed stacks (py-spy's raw format, loadable
 in speedscope or flamegraph.pl) and a summary of the hottest functions, inclusive and self,
-as a share of the sampled (non-idle) time.
+as a share of the samples. The proxy is sampled only while a thread holds the GIL (its
+Python CPU time; time blocked in the kernel is not counted), the backends whenever they
+run Python code (the engine; the SQL it executes shows as the engine's `run` frame).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ def record(py_spy: Path, server: procs.Server, admin_url: str, database: str, ur
     samplers = []
     proxy_out = out / f"{name}-proxy.txt"
     samplers.append(subprocess.Popen(  # noqa: S603
-        [str(py_spy), "record", "--pid", str(server.process.pid), "--subprocesses", "--rate", "200",
+        [str(py_spy), "record", "--pid", str(server.process.pid), "--subprocesses", "--gil", "--rate", "200",
          "--duration", str(seconds), "--format", "raw", "--nonblocking", "--output", str(proxy_out)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     engine_outs = []
@@ -60,9 +62,21 @@ def record(py_spy: Path, server: procs.Server, admin_url: str, database: str, ur
     return summary
 
 
-def summarise(paths: list[Path], top: int = 15) -> list[str]:
+def _package(frame: str) -> str:
+    """The library or project package a frame belongs to: 'psycopg', 'proxy', 'jimgql' ..."""
+    match = re.search(r"\((.*?)(?::\d+)?\)$", frame)
+    path = match.group(1) if match else frame
+    if path.startswith("<graphql._module:"):
+        return path.removeprefix("<graphql._module:").split(".")[0]
+    return path.split("/")[0] if "/" in path else path
+
+
+def summarise(paths: list[Path], top: int = 12) -> list[str]:
+    """Self time by package and by function, and inclusive time of the project's own
+    functions (proxy/, jimgql), as shares of all samples."""
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
+    packages: Counter[str] = Counter()
     total = 0
     for path in paths:
         if not path.exists():
@@ -79,18 +93,23 @@ def summarise(paths: list[Path], top: int = 15) -> list[str]:
                 continue
             total += count
             for frame in set(frames):
-                inclusive[frame] += count
+                if _package(frame) in ("proxy", "jimgql"):
+                    inclusive[frame] += count
             own[frames[-1]] += count
+            packages[_package(frames[-1])] += count
     if not total:
         return ["(no samples)"]
-    lines = [f"{total} samples; inclusive:"]
-    lines += [f"  {100 * n / total:5.1f}%  {frame}" for frame, n in inclusive.most_common(top)]
-    lines.append("self:")
+    lines = [f"{total} samples; self time by package:"]
+    lines += [f"  {100 * n / total:5.1f}%  {name}" for name, n in packages.most_common(top)]
+    lines.append("self time by function:")
     lines += [f"  {100 * n / total:5.1f}%  {frame}" for frame, n in own.most_common(top)]
+    lines.append("inclusive time of jim's own functions:")
+    lines += [f"  {100 * n / total:5.1f}%  {frame}" for frame, n in inclusive.most_common(top)]
     return lines
 
 
 def lua_script(out: Path, name: str, body: str, authorization: str | None) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
     script = out / f"{name}.lua"
     wrk.write_script(script, body, authorization, first=90_000_000)
     return script

@@ -109,10 +109,13 @@ def markdown(results: dict[str, Any]) -> str:
         lines += ["", "Notes:", ""]
         lines += [f"- {r['scenario']} / {LABELS.get(r['system'], r['system'])}: {r['status']} — {r['note']}" for r in notes]
     for name, parts in (results.get("profiles") or {}).items():
-        lines += ["", f"Profile of jim on {name} (py-spy, share of sampled time, inclusive):", ""]
+        lines += ["", f"Profile of jim on {name} (py-spy; self time by package, then jim's own functions):", ""]
         for part, summary in parts.items():
-            head = [x for x in summary if x.startswith("  ")][:8]
-            lines.append(f"- {part}: " + "; ".join(x.strip() for x in head))
+            by_package = summary[1:7]
+            own = summary[summary.index("inclusive time of jim's own functions:") + 1:][:6] \
+                if "inclusive time of jim's own functions:" in summary else []
+            lines.append(f"- {part} ({summary[0].split(';')[0]}): " + "; ".join(x.strip() for x in by_package)
+                         + (" — jim: " + "; ".join(x.strip() for x in own) if own else ""))
     v = meta.get("versions", {})
     lines += ["", "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()), ""]
     return "\n".join(lines)

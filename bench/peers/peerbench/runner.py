@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -156,11 +157,14 @@ def run_profiles(args: argparse.Namespace, scenarios: list[Scenario], runs: list
     profiles = {}
     for scenario in chosen:
         say(f"profiling jim on {scenario.name} ({args.profile_seconds} s)")
-        script = profile.lua_script(out, scenario.name, scenario.body("jim", fixtures),
-                                    tokens.authorization(user_tokens, scenario.user))
-        profiles[scenario.name] = profile.record(
-            py_spy, server, admin_url, args.database, jim.url, script, args.profile_seconds, out,
-            scenario.name, args.connections, args.threads)
+        try:
+            script = profile.lua_script(out, scenario.name, scenario.body("jim", fixtures),
+                                        tokens.authorization(user_tokens, scenario.user))
+            profiles[scenario.name] = profile.record(
+                py_spy, server, admin_url, args.database, jim.url, script, args.profile_seconds, out,
+                scenario.name, args.connections, args.threads)
+        except (OSError, subprocess.SubprocessError) as error:  # a profile is extra: keep the results
+            say(f"  profiling failed: {error}")
     return profiles
 
 

@@ -69,7 +69,7 @@ def start(system: System, ctx: Context) -> procs.Server:
         env = {
             **JIM_COMMON_ENV, **system.env,
             "DATABASE_URL": ctx.database_url,
-            "DB_POOL_MIN_SIZE": "1", "DB_POOL_MAX_SIZE": str(ctx.pool),
+            "DB_POOL_MIN_SIZE": str(ctx.pool), "DB_POOL_MAX_SIZE": str(ctx.pool),
             "KEYCLOAK_URL": ctx.keycloak_url,
             "PROMETHEUS_MULTIPROC_DIR": str(ctx.run_dir / f"{system.key}-metrics"),
         }
