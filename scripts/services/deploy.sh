@@ -30,17 +30,47 @@ install_extra_deploy_tools() {
   if [ -x "$bin/composecheck" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$digest" ] && [ -d "$cli_schemas" ]; then
     return 0
   fi
-  command -v go >/dev/null \
-    || die "Go (>= 1.21) is needed to build the Compose validator (tests/deploy/composecheck); install Go and re-run ./dev install"
+  local go_bin; go_bin=$(ensure_go_toolchain) || die "no Go toolchain (>= 1.21) for the Compose validator"
   log "building composecheck (compose-go) and fetching docker/cli's stack schemas"
   (
-    export GOPATH=$gopath GOMODCACHE=$gopath/pkg/mod GOFLAGS=-modcacherw
+    export GOPATH=$gopath GOMODCACHE=$gopath/pkg/mod GOFLAGS=-modcacherw GOTOOLCHAIN=local
     cd "$src" || exit 1
-    go build -trimpath -o "$bin/composecheck.new" . \
+    "$go_bin" build -trimpath -o "$bin/composecheck.new" . \
       && mv "$bin/composecheck.new" "$bin/composecheck" \
       && cd "$JIM_CACHE_DIR" \
-      && go mod download "$DOCKER_CLI_MODULE@$DOCKER_CLI_VERSION"
+      && "$go_bin" mod download "$DOCKER_CLI_MODULE@$DOCKER_CLI_VERSION"
   ) >"$JIM_RUN_DIR/go-deploy-tools.log" 2>&1 \
     || { tail -n 20 "$JIM_RUN_DIR/go-deploy-tools.log" >&2; die "could not build composecheck or fetch docker/cli's schemas (log: $JIM_RUN_DIR/go-deploy-tools.log)"; }
   echo "$digest" > "$stamp"
+}
+
+# ensure_go_toolchain: print the path of a go >= 1.24 (composecheck's go.mod) — the
+# machine's, or else the official toolchain fetched from the Go module proxy (the same zip
+# `go` itself downloads when it switches toolchains) into $JIM_CACHE_DIR, since Debian 12's
+# own golang is 1.19.
+GO_TOOLCHAIN_VERSION=1.24.11
+ensure_go_toolchain() {
+  local candidate
+  for candidate in "$(command -v go 2>/dev/null)" /usr/local/go/bin/go "$JIM_CACHE_DIR/go-toolchain/bin/go"; do
+    [ -n "$candidate" ] && [ -x "$candidate" ] || continue
+    if "$candidate" version 2>/dev/null | grep -Eq 'go1\.(2[4-9]|[3-9][0-9])'; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  fetch_go_toolchain
+}
+
+fetch_go_toolchain() {
+  local module=golang.org/toolchain@v0.0.1-go$GO_TOOLCHAIN_VERSION.linux-amd64
+  local zip=$JIM_CACHE_DIR/go$GO_TOOLCHAIN_VERSION.zip unpack=$JIM_CACHE_DIR/go-toolchain.tmp
+  log "fetching Go $GO_TOOLCHAIN_VERSION from the Go module proxy"
+  curl -sSfL -o "$zip" "https://proxy.golang.org/golang.org/toolchain/@v/v0.0.1-go$GO_TOOLCHAIN_VERSION.linux-amd64.zip" \
+    || { warn "could not download the Go toolchain from proxy.golang.org"; return 1; }
+  rm -rf "$unpack" && mkdir -p "$unpack" && unzip -q "$zip" -d "$unpack" || return 1
+  rm -rf "$JIM_CACHE_DIR/go-toolchain"
+  mv "$unpack/$module" "$JIM_CACHE_DIR/go-toolchain" && rm -rf "$unpack" "$zip"
+  # zip files carry no execute bits for the module proxy's toolchain: restore them
+  find "$JIM_CACHE_DIR/go-toolchain/bin" "$JIM_CACHE_DIR/go-toolchain/pkg/tool" -type f -exec chmod +x {} +
+  echo "$JIM_CACHE_DIR/go-toolchain/bin/go"
 }
