@@ -77,6 +77,24 @@ class _Batch:
             self.done.set()
 
 
+class PendingPublish:
+    """Messages handed to the link, not yet known to be confirmed."""
+
+    def __init__(self, link: AmqpLink, batch: _Batch) -> None:
+        self._link = link
+        self._batch = batch
+
+    def wait(self, timeout: float) -> None:
+        """Until every message is confirmed; raises PublishFailed / BrokerUnavailable."""
+        try:
+            if not self._batch.done.wait(timeout):
+                raise PublishFailed(f"no confirm from RabbitMQ within {timeout:.0f}s")
+            if self._batch.error is not None:
+                raise self._batch.error
+        finally:
+            self._link._forget(self._batch)
+
+
 class AmqpLink:
     """A self-healing connection: topology declared, confirms on, optionally consuming."""
 
@@ -152,27 +170,32 @@ class AmqpLink:
         BrokerUnavailable (not connected): then some, all or none of the messages may have
         been routed, and the caller must send them again later.
         """
-        if not messages:
-            return
-        if self._gave_up is not None:
-            raise self._gave_up
-        if not self._ready.is_set():
-            raise BrokerUnavailable("RabbitMQ is not connected")
+        self.start_publish(messages).wait(timeout)
+
+    def start_publish(self, messages: Sequence[Outgoing]) -> PendingPublish:
+        """Hand the messages to the I/O thread and return at once; ``wait()`` on the
+        result blocks until all are confirmed (so a caller can prepare the next batch
+        while the broker works on this one)."""
         batch = _Batch(len(messages))
+        pending = PendingPublish(self, batch)
+        if not messages:
+            batch.done.set()
+            return pending
+        if self._gave_up is not None:
+            batch.fail(self._gave_up)
+            return pending
         with self._lock:
             self._batch_objects[id(batch)] = batch
             connection = self._connection
-        try:
-            if connection is None:
-                raise BrokerUnavailable("RabbitMQ is not connected")
+        if connection is None or not self._ready.is_set():
+            batch.fail(BrokerUnavailable("RabbitMQ is not connected"))
+        else:
             connection.ioloop.add_callback_threadsafe(lambda: self._publish_now(messages, batch))
-            if not batch.done.wait(timeout):
-                raise PublishFailed(f"no confirm from RabbitMQ within {timeout:.0f}s")
-            if batch.error is not None:
-                raise batch.error
-        finally:
-            with self._lock:
-                self._batch_objects.pop(id(batch), None)
+        return pending
+
+    def _forget(self, batch: _Batch) -> None:
+        with self._lock:
+            self._batch_objects.pop(id(batch), None)
 
     def ack(self, delivery: Delivery) -> None:
         self._settle(delivery, lambda ch: ch.basic_ack(delivery.delivery_tag))

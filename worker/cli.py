@@ -49,7 +49,8 @@ def _setup() -> WorkerSettings:
     settings = load(WorkerSettings)
     logging.basicConfig(level=settings.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("pika").setLevel(logging.WARNING)
+    # pika logs every failed connection attempt as an error; the link reports them itself.
+    logging.getLogger("pika").setLevel(logging.CRITICAL)
     return settings
 
 

@@ -63,6 +63,10 @@ class Database:
                 if self._stop.wait(delay):
                     raise DatabaseUnavailable("stopping while PostgreSQL was unreachable") from None
 
+    def get_if_open(self) -> psycopg.Connection | None:
+        """The current connection without connecting (None when there is none)."""
+        return self._conn if self._conn is not None and not self._conn.closed else None
+
     def lost(self, exc: BaseException) -> None:
         """Forget a broken connection; the next get() reconnects."""
         log.warning("%s: PostgreSQL connection lost: %s", self._name, _first_line(exc))

@@ -1,11 +1,11 @@
 """`jim worker relay`: committed outbox rows -> RabbitMQ, at least once.
 
-One round: in one transaction, claim a batch of undelivered events (FOR UPDATE SKIP
-LOCKED, so several relays share the work), publish them all persistently to the events
-exchange, wait until the broker confirmed every one, mark them delivered, commit. If
-anything fails before the commit (the broker or the database goes away, the process is
-killed), the transaction rolls back, the rows stay undelivered and are published again
-later: a message may arrive twice, never zero times.
+A batch: in one transaction, claim undelivered events (FOR UPDATE SKIP LOCKED, so several
+relays share the work), publish them all persistently to the events exchange, wait until
+the broker confirmed every one, mark them delivered, commit (worker/batches.py, which
+keeps two batches in flight). If anything fails before the commit (the broker or the
+database goes away, the process is killed), the transaction rolls back, the rows stay
+undelivered and are published again later: a message may arrive twice, never zero times.
 
 Between rounds the relay waits for a NOTIFY (sent at commit by the capture trigger) or
 the sweep interval, whichever comes first; the sweep also catches wake-ups sent while it
@@ -19,13 +19,13 @@ import threading
 import time
 
 import psycopg
-from pika.spec import BasicProperties
 
 from worker import metrics
 from worker import outbox as sql
-from worker.amqp import AmqpLink, Outgoing
+from worker.amqp import AmqpLink
+from worker.batches import BatchPipeline
 from worker.db import Database, is_connection_error
-from worker.errors import BrokerUnavailable, PublishFailed
+from worker.errors import BrokerUnavailable
 from worker.settings import WorkerSettings
 
 log = logging.getLogger("jim.worker.relay")
@@ -40,7 +40,6 @@ class Relay:
         self._settings = settings
         self._link = link
         self._stop = stop
-        self._exchange = link_exchange(settings)
         self._db = Database(settings.conninfo, settings.backoff, stop, name="relay", autocommit=True)
         self._listener = Database(settings.conninfo, settings.backoff, stop, name="relay-listen",
                                   autocommit=True)
@@ -49,6 +48,7 @@ class Relay:
         self._next_lag = 0.0
         self._next_prune = time.monotonic() + settings.worker_prune_interval_seconds
         self.published = 0
+        self._batches = BatchPipeline(settings, link, stop, self._delivered, self.metrics.failures.inc)
 
     def run(self) -> None:
         """Relay until stopped. Raises DatabaseUnavailable / BrokerUnavailable when a
@@ -57,67 +57,32 @@ class Relay:
             while not self._stop.is_set():
                 self._ensure_broker()
                 self._ensure_listening()
-                count = self._round()
+                count = self._batches.pump()
                 self._housekeeping()
                 if count < self._settings.worker_relay_batch_size:
                     self._wait_for_wakeup(self._settings.worker_relay_sweep_seconds)
         finally:
             self._db.close()
             self._listener.close()
+            self._batches.close()
 
     def drain(self) -> int:
         """Publish until no undelivered event is left; returns how many (for --drain)."""
         self._ensure_broker()
         total = 0
-        while not self._stop.is_set():
-            count = self._round()
-            total += count
-            if count == 0:
-                break
-        self._db.close()
+        try:
+            while not self._stop.is_set():
+                count = self._batches.pump()
+                total += count
+                if count == 0:
+                    break
+        finally:
+            self._batches.close()
         return total
 
-    # -- one round -------------------------------------------------------------------------
-
-    def _round(self) -> int:
-        conn = self._db.get()
-        try:
-            with conn.transaction():
-                batch = sql.claim(conn, self._settings.worker_relay_batch_size)
-                if not batch:
-                    return 0
-                self._link.publish([self._message(e) for e in batch],
-                                   timeout=self._settings.worker_publish_timeout)
-                sql.mark_delivered(conn, [e.id for e in batch])
-        except (BrokerUnavailable, PublishFailed) as exc:
-            # The transaction rolled back: the batch is released for the next round.
-            self.metrics.failures.inc()
-            log.warning("batch released unconfirmed: %s", exc)
-            return 0
-        except psycopg.Error as exc:
-            if not is_connection_error(exc, conn):
-                raise
-            self._db.lost(exc)
-            self.metrics.reconnects.labels("postgres").set(self._db.reconnects)
-            return 0
-        self.published += len(batch)
-        self.metrics.count_published(len(batch))
-        return len(batch)
-
-    def _message(self, event: sql.PendingEvent) -> Outgoing:
-        return Outgoing(
-            exchange=self._exchange,
-            routing_key=event.routing_key,
-            body=event.body.encode(),
-            properties=BasicProperties(
-                message_id=str(event.id),
-                priority=event.priority,
-                delivery_mode=2,  # persistent
-                content_type="application/json",
-                type=event.routing_key,
-                timestamp=int(time.time()),
-            ),
-        )
+    def _delivered(self, count: int) -> None:
+        self.published += count
+        self.metrics.count_published(count)
 
     # -- waiting -----------------------------------------------------------------------------
 
@@ -184,7 +149,3 @@ class Relay:
             if not is_connection_error(exc, conn):
                 raise
             self._db.lost(exc)
-
-
-def link_exchange(settings: WorkerSettings) -> str:
-    return f"{settings.worker_amqp_prefix}.events"

@@ -24,6 +24,7 @@ def prefix(broker: Broker) -> Iterator[str]:
     """A fresh AMQP prefix; every queue and exchange under it is deleted afterwards."""
     name = f"jimtest.{uuid.uuid4().hex[:10]}"
     yield name
+    broker.reset()  # the test may have restarted RabbitMQ
     broker.delete_prefix(name)
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from tests.worker.support import (
     Broker,
+    Proc,
     add_workouts,
     outbox_ids,
     restart_postgres,
@@ -21,6 +22,15 @@ from tests.worker.support import (
 )
 
 pytestmark = pytest.mark.usefixtures("quiet_outbox")
+
+
+def wait_delivered(conn: psycopg.Connection, ids: list[int], *relays: Proc, timeout: float = 90) -> None:
+    """Until every event is marked delivered; on failure, show what the relays logged."""
+    try:
+        wait_until(lambda: undelivered(conn, ids) == 0, timeout, "every event delivered")
+    except AssertionError as exc:
+        logs = "\n".join(f"--- {r.name} (alive={r.alive}):\n{r.output()[-6000:]}" for r in relays)
+        raise AssertionError(f"{exc}; {undelivered(conn, ids)} of {len(ids)} undelivered\n{logs}") from None
 
 
 def received_ids(broker: Broker, queue: str) -> list[int]:
@@ -56,8 +66,8 @@ def test_nothing_lost_when_the_relay_is_killed_mid_batch(broker, prefix, workers
     # Mid-batch: messages of a batch reached the broker that the database never marked.
     assert published_before_kill > marked_before_kill, (published_before_kill, marked_before_kill)
 
-    workers.start("relay", WORKER_RELAY_BATCH_SIZE=2000)
-    wait_until(lambda: undelivered(owner_conn, ids) == 0, 60, "every event delivered after the restart")
+    second = workers.start("relay", WORKER_RELAY_BATCH_SIZE=2000)
+    wait_delivered(owner_conn, ids, second)
     received = received_ids(broker, capture)
     assert set(ids) <= set(received)
     assert len(received) > len(set(received))  # the killed batch was published again
@@ -99,7 +109,7 @@ def test_nothing_lost_when_rabbitmq_restarts(broker, prefix, workers, database_u
     committed = run_with_producer(database_url, member, restart_rabbitmq)
     ids = outbox_ids(owner_conn, "workout", committed)
     assert len(ids) == len(committed) > 100
-    wait_until(lambda: undelivered(owner_conn, ids) == 0, 90, "every event delivered after the restart")
+    wait_delivered(owner_conn, ids, relay)
     assert relay.alive, relay.output()
     assert "reconnecting" in relay.output()
     broker.reset()
@@ -113,7 +123,7 @@ def test_nothing_lost_when_postgres_restarts(broker, prefix, workers, database_u
     with psycopg.connect(database_url, autocommit=True) as conn:
         ids = outbox_ids(conn, "workout", committed)
         assert len(ids) == len(committed) > 100
-        wait_until(lambda: undelivered(conn, ids) == 0, 90, "every event delivered after the restart")
+        wait_delivered(conn, ids, relay)
     assert relay.alive, relay.output()
     assert "PostgreSQL connection lost" in relay.output() or "cannot connect" in relay.output()
     assert set(ids) <= set(received_ids(broker, capture))

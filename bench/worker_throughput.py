@@ -1,0 +1,219 @@
+"""Worker throughput: events per second from commit to confirmed publish, and latency
+percentiles, beside the raw rate of confirmed publishes to the same broker, in one run.
+
+    .venv/bin/python bench/worker_throughput.py [--events 50000] [--seconds 10] [--rate 6000]
+
+Three phases, each against the same RabbitMQ, exchange, routing key and queues:
+
+1. raw: confirmed, persistent publishes of event-sized bodies through the worker's own
+   AMQP link, in batches of WORKER_RELAY_BATCH_SIZE, with no database at all (baseline);
+2. drain: N events committed at once, then a real `jim worker relay` process publishes
+   them (claim, publish, confirm, mark): events/s from the commit to the last mark;
+3. sustained: a producer commits events at --rate for --seconds while the relay runs;
+   achieved events/s, commit -> confirmed-publish latency (delivered_at - created_at in
+   the outbox) and commit -> consumer latency (a consumer on a queue bound to the events).
+
+Uses its own database (BENCH_WORKER_DATABASE_URL, default .../jim_bench_worker: created,
+migrated) and its own AMQP prefix (deleted afterwards). Never part of the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import pika  # noqa: E402
+import psycopg  # noqa: E402
+
+from jim.db import migrate  # noqa: E402
+from jim.settings import DbSettings  # noqa: E402
+from tests.conftest import create_database_if_missing  # noqa: E402
+from worker.amqp import AmqpLink, Outgoing  # noqa: E402
+from worker.backoff import Backoff  # noqa: E402
+from worker.tasks import default_registry  # noqa: E402
+from worker.topology import Topology  # noqa: E402
+
+DB_URL = os.environ.get("BENCH_WORKER_DATABASE_URL", "postgresql://jim:jim@127.0.0.1:5432/jim_bench_worker")
+AMQP_URL = os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+BATCH = int(os.environ.get("WORKER_RELAY_BATCH_SIZE", "500"))
+ROUTING_KEY = "app.workout.insert"
+
+
+def percentiles(values: list[float]) -> str:
+    if len(values) < 2:
+        return "n/a"
+    q = statistics.quantiles(values, n=100, method="inclusive")
+    return f"p50 {q[49]:.1f} ms  p95 {q[94]:.1f} ms  p99 {q[98]:.1f} ms  max {max(values):.1f} ms"
+
+
+def setup_database() -> str:
+    create_database_if_missing(DB_URL)
+    migrate.migrate(DbSettings(database_url=DB_URL))
+    member = str(uuid.uuid4())
+    with psycopg.connect(DB_URL, autocommit=True) as conn:
+        conn.execute("update events.outbox set delivered_at = now() where delivered_at is null")
+        conn.execute("delete from events.outbox")
+        conn.execute("insert into app.member (id, username, display_name) values (%s, %s, 'Bench')",
+                     (member, f"bench-{member[:8]}"))
+    return member
+
+
+def commit_events(conn: psycopg.Connection, member: str, count: int) -> None:
+    conn.execute("insert into app.workout (owner_id, title) select %s, 'bench ' || g"
+                 " from generate_series(1, %s) g", (member, count))
+
+
+def undelivered(conn: psycopg.Connection) -> int:
+    return conn.execute("select count(*) from events.outbox where delivered_at is null").fetchone()[0]
+
+
+def raw_rate(topology: Topology, count: int, body: bytes) -> float:
+    link = AmqpLink(AMQP_URL, topology, name="bench-raw", backoff=Backoff(attempts=3)).start()
+    link.wait_ready(10)
+    props = pika.BasicProperties(delivery_mode=2, priority=3, content_type="application/json",
+                                 message_id="0", type=ROUTING_KEY)
+    started = time.perf_counter()
+    for first in range(0, count, BATCH):
+        n = min(BATCH, count - first)
+        link.publish([Outgoing(topology.events_exchange, ROUTING_KEY, body, props)] * n, timeout=60)
+    elapsed = time.perf_counter() - started
+    link.close()
+    return count / elapsed
+
+
+def start_relay(prefix: str) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": DB_URL, "RABBITMQ_URL": AMQP_URL, "WORKER_AMQP_PREFIX": prefix,
+           "WORKER_RELAY_METRICS_PORT": "0", "LOG_LEVEL": "WARNING", "WORKER_RELAY_BATCH_SIZE": str(BATCH)}
+    proc = subprocess.Popen([sys.executable, "-m", "jim.cli", "worker", "relay"], cwd=ROOT, env=env)
+    return proc
+
+
+def wait_delivered(conn: psycopg.Connection, timeout: float) -> float:
+    deadline = time.monotonic() + timeout
+    while undelivered(conn) > 0:
+        if time.monotonic() > deadline:
+            raise SystemExit("bench: the relay did not deliver everything in time")
+        time.sleep(0.01)
+    return time.perf_counter()
+
+
+class LatencyConsumer(threading.Thread):
+    """Receives the events on its own queue and records now - the event's created_at."""
+
+    def __init__(self, queue: str) -> None:
+        super().__init__(daemon=True)
+        self.queue, self.latencies, self.stop = queue, [], threading.Event()
+
+    def run(self) -> None:
+        conn = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
+        channel = conn.channel()
+        channel.basic_qos(prefetch_count=1000)
+        for method, _props, body in channel.consume(self.queue, auto_ack=False, inactivity_timeout=0.2):
+            if self.stop.is_set():
+                break
+            if method is None:
+                continue
+            at = datetime.fromisoformat(json.loads(body)["at"]).timestamp()
+            self.latencies.append((time.time() - at) * 1000)
+            channel.basic_ack(method.delivery_tag, multiple=True)
+        conn.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=50_000, help="events per phase (raw, drain)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of the sustained phase")
+    parser.add_argument("--rate", type=int, default=6000, help="events/s the sustained producer commits")
+    args = parser.parse_args()
+
+    member = setup_database()
+    prefix = f"jimbench.{uuid.uuid4().hex[:8]}"
+    topology = Topology(prefix, (1.0,), default_registry().bindings)
+    admin = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
+    channel = admin.channel()
+    capture = f"{prefix}.capture"
+    channel.exchange_declare(topology.events_exchange, exchange_type="topic", durable=True)
+    channel.queue_declare(capture, durable=True)
+    channel.queue_bind(capture, topology.events_exchange, routing_key="#")
+
+    def purge() -> None:
+        channel.queue_purge(capture)
+        channel.queue_purge(topology.tasks_queue)
+
+    conn = psycopg.connect(DB_URL, autocommit=True)
+    relay = None
+    try:
+        commit_events(conn, member, 1)
+        sample = conn.execute("select id, json_build_object('id', id, 'schema', schema_name, 'table', table_name,"
+                              " 'op', op, 'key', row_key, 'data', data, 'old', old_data, 'changed', changed,"
+                              " 'at', created_at)::text from events.outbox order by id desc limit 1").fetchone()
+        conn.execute("update events.outbox set delivered_at = now()")
+        body = sample[1].encode()
+        print(f"worker throughput: {args.events:,} events per phase, batches of {BATCH}, body {len(body)} bytes")
+
+        raw = raw_rate(topology, args.events, body)
+        purge()
+        print(f"  raw confirmed publish    {raw:>9,.0f} msg/s   (baseline)")
+
+        relay = start_relay(prefix)
+        time.sleep(2.0)  # connect and declare
+        started = time.perf_counter()
+        commit_events(conn, member, args.events)
+        drain = args.events / (wait_delivered(conn, 300) - started)
+        purge()
+        print(f"  relay drain of backlog   {drain:>9,.0f} ev/s    ratio {drain / raw:.2f} of raw")
+
+        consumer = LatencyConsumer(capture)
+        consumer.start()
+        first_id = conn.execute("select coalesce(max(id), 0) from events.outbox").fetchone()[0]
+        per_tick = max(1, args.rate // 100)  # commits of 1/100 s worth of events
+        produced, started = 0, time.perf_counter()
+        while time.perf_counter() - started < args.seconds:
+            commit_events(conn, member, per_tick)
+            produced += per_tick
+            lag = started + produced / args.rate - time.perf_counter()
+            if lag > 0:
+                time.sleep(lag)
+        produce_end = time.perf_counter()
+        done = wait_delivered(conn, 300)
+        sustained = produced / (done - started)
+        offered = produced / (produce_end - started)
+        time.sleep(1.0)
+        consumer.stop.set()
+        consumer.join(10)
+        relay_ms = [r[0] for r in conn.execute(
+            "select extract(epoch from delivered_at - created_at) * 1000 from events.outbox where id > %s",
+            (first_id,))]
+        print(f"  sustained ({args.seconds:.0f} s, offered {offered:,.0f} ev/s)"
+              f" {sustained:>7,.0f} ev/s    ratio {sustained / raw:.2f} of raw")
+        print(f"    commit -> confirmed publish   {percentiles(relay_ms)}")
+        print(f"    commit -> consumer received   {percentiles(consumer.latencies)}"
+              f"  ({len(consumer.latencies):,} received)")
+        target = "meets" if sustained >= 5000 and offered >= 5000 else "does NOT meet"
+        print(f"  {target} the 5,000 events/s target (sustained, commit to confirmed publish)")
+    finally:
+        if relay is not None:
+            relay.terminate()
+            relay.wait(30)
+        for queue in (capture, topology.tasks_queue, topology.dead_queue, topology.retry_queue(1.0)):
+            channel.queue_delete(queue)
+        channel.exchange_delete(topology.events_exchange)
+        admin.close()
+        conn.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
