@@ -34,6 +34,7 @@ class DatabaseError(Exception):
 class Executor(Protocol):
     def prepare(self, sql: str, count: int) -> Any: ...
     def run(self, prepared: Any, params: list[str | None]) -> str | None: ...
+    def run_row(self, prepared: Any, params: list[str | None]) -> dict[str, Any]: ...
     def atomic(self) -> Any: ...
 
 
@@ -99,22 +100,90 @@ def parse_variables(text: str | None) -> dict[str, Any]:
     return value
 
 
-def resolve(engine: Engine, executor: Executor, query: str, variables_text: str | None,
-            operation_name: str | None) -> str:
+State = tuple[Any, ...]  # (schema version, current_user, search_path)
+STATE_COLUMNS = (
+    "current_user::text as __role, pg_catalog.current_setting('search_path') as __path, "
+    "(select max(version) from graphql._schema_version) as __version"
+)
+
+
+class Runtime(Protocol):
+    """What the host provides: the executor, the session's state, and engines per state."""
+
+    executor: Executor
+    last: State | None  # the state this session saw last (may be stale by now)
+
+    def state(self) -> State: ...
+    def engine(self, state: State) -> Engine: ...
+
+
+def resolve(rt: Runtime, query: str, variables_text: str | None, operation_name: str | None) -> str:
+    """Answer one request.
+
+    Queries take the fast path: they run against the engine of the state this session saw
+    last, and their first statement also returns the current state; if it differs, the
+    answer is thrown away and the request runs again against the right engine (queries
+    have no side effects). Mutations, and requests that fail before reaching the database,
+    check the state first.
+    """
     try:
         variables = parse_variables(variables_text)
-        plan = engine.plan(query, operation_name, variables)
-        bound = [step.bind(variables) if step.sql else [] for step in plan.steps]
     except OperationError as exc:
         return error_response(exc.message, with_data=False)
-    except GraphQLError as exc:
-        return error_response(exc.message, with_data=True)
-    if plan.kind == "mutation":
-        return _mutation(plan, bound, executor)
-    return _query(plan, bound, executor)
+    fresh = rt.last is None
+    state = rt.state() if fresh else rt.last
+    assert state is not None
+    for _attempt in range(3):
+        engine = rt.engine(state)
+        try:
+            plan = engine.plan(query, operation_name, variables)
+            bound = [step.bind(variables) if step.sql else [] for step in plan.steps]
+        except OperationError as exc:
+            return error_response(exc.message, with_data=False)
+        except GraphQLError as exc:
+            if not fresh:  # judged by a schema that may be stale: check, then judge again
+                state, changed = _refresh(rt, state)
+                fresh = True
+                if changed:
+                    continue
+            return error_response(exc.message, with_data=True)
+        first = next((i for i, s in enumerate(plan.steps) if s.sql), None)
+        if plan.kind == "query" and not fresh and first is not None:
+            observed, answer = _query(plan, bound, rt.executor, first)
+            if observed == state:
+                rt.last = state
+                return answer
+            if observed is None:  # the first statement failed: a stale plan or a real error
+                state, _changed = _refresh(rt, state)
+            else:
+                state = rt.last = observed
+            fresh = True
+            continue
+        if not fresh:
+            state, changed = _refresh(rt, state)
+            fresh = True
+            if changed:
+                continue
+        rt.last = state
+        if plan.kind == "mutation":
+            return _mutation(plan, bound, rt.executor)
+        return _query(plan, bound, rt.executor, None)[1]
+    return error_response("The schema kept changing while resolving the request", with_data=True)
 
 
-def _prepared(step: Any, executor: Executor) -> Any:
+def _refresh(rt: Runtime, state: State) -> tuple[State, bool]:
+    """The current state, and whether it differs from the one we had."""
+    current = rt.state()
+    rt.last = current
+    return current, current != state
+
+
+def _prepared(step: Any, executor: Executor, checked: bool = False) -> Any:
+    if checked:
+        if step.prepared_checked is None:
+            sql = f"select {STATE_COLUMNS}, ({step.sql}) as __result"
+            step.prepared_checked = executor.prepare(sql, len(step.params))
+        return step.prepared_checked
     if step.prepared is None:
         step.prepared = executor.prepare(step.sql, len(step.params))
     return step.prepared
@@ -124,25 +193,36 @@ def _data(keys: list[str], values: list[str]) -> str:
     return "{" + ", ".join(f"{json.dumps(k)}: {v}" for k, v in zip(keys, values, strict=True)) + "}"
 
 
-def _query(plan: Plan, bound: list[list[str | None]], executor: Executor) -> str:
+def _query(plan: Plan, bound: list[list[str | None]], executor: Executor,
+           checked: int | None) -> tuple[State | None, str]:
+    """Run a query's statements; ``checked`` is the step that also reports the state."""
     values, errors = [], []
-    for step, params in zip(plan.steps, bound, strict=True):
+    observed: State | None = None
+    for i, (step, params) in enumerate(zip(plan.steps, bound, strict=True)):
         if step.static is not None:
             values.append(step.static)
             continue
         try:
-            result = executor.run(_prepared(step, executor), params)
+            if i == checked:
+                row = executor.run_row(_prepared(step, executor, checked=True), params)
+                observed = (row["__version"], row["__role"], row["__path"])
+                result = row["__result"]
+            else:
+                result = executor.run(_prepared(step, executor), params)
         except DatabaseError as exc:
+            if i == checked:
+                return None, ""  # maybe a stale plan: the caller checks the state and retries
             errors.append(exc.message)
             values.append("null")
             continue
         values.append(result if result is not None else "null")
+    keys = [s.alias for s in plan.steps]
     if not errors:
-        return '{"data": ' + _data([s.alias for s in plan.steps], values) + "}"
+        return observed, '{"data": ' + _data(keys, values) + "}"
     messages = json.dumps([{"message": m} for m in errors])
-    if len(errors) == len([s for s in plan.steps if s.static is None]) and len(plan.steps) == len(errors):
-        return '{"data": null, "errors": ' + messages + "}"
-    return '{"data": ' + _data([s.alias for s in plan.steps], values) + ', "errors": ' + messages + "}"
+    if len(errors) == len(plan.steps):
+        return observed, '{"data": null, "errors": ' + messages + "}"
+    return observed, '{"data": ' + _data(keys, values) + ', "errors": ' + messages + "}"
 
 
 def _mutation(plan: Plan, bound: list[list[str | None]], executor: Executor) -> str:

@@ -8,8 +8,10 @@ calling role. Caches live in the session's ``GD`` dictionary:
   search_path never reuses a stale schema or plan;
 * each statement's ``plpy.prepare``d plan is kept with the compiled step.
 
-Each call first runs one small prepared query for that key (and the installed code hash,
-so an upgrade reloads the engine's modules in sessions that were already running).
+The key is checked on every call without an extra round trip for queries: their first
+statement also returns the session's state (``execute.resolve``). A new schema version
+also triggers a check of the installed code's hash, so an upgrade reloads the engine's
+modules in sessions that were already running.
 """
 
 from __future__ import annotations
@@ -21,16 +23,11 @@ from typing import Any
 
 from jimgql import reflect
 from jimgql.errors import GraphQLError
-from jimgql.execute import DatabaseError, Engine, error_response
+from jimgql.execute import STATE_COLUMNS, DatabaseError, Engine, error_response
 from jimgql.execute import resolve as run_request
 from jimgql.schema.builder import build
 
 MAX_ENGINES = 16
-STATE_SQL = (
-    "select current_user::text as role, pg_catalog.current_setting('search_path') as path, "
-    "(select max(version) from graphql._schema_version) as version, "
-    "(select hash from graphql._engine) as code"
-)
 INTERNAL_ERROR = "Internal error while resolving the request"
 
 
@@ -41,16 +38,21 @@ class PlpyExecutor:
         self.plpy = plpy
 
     def prepare(self, sql: str, count: int) -> Any:
-        return self.plpy.prepare(sql, ["text"] * count)
+        try:
+            return self.plpy.prepare(sql, ["text"] * count)
+        except self.plpy.SPIError as exc:  # e.g. a stale plan naming a dropped column
+            raise DatabaseError(_message(exc)) from None
 
-    def run(self, prepared: Any, params: list[str | None]) -> str | None:
+    def run_row(self, prepared: Any, params: list[str | None]) -> dict[str, Any]:
         try:
             rows = self.plpy.execute(prepared, params)
         except self.plpy.SPIError as exc:
             raise DatabaseError(_message(exc)) from None
-        if not rows:
-            return None
-        value = next(iter(rows[0].values()))
+        return rows[0]
+
+    def run(self, prepared: Any, params: list[str | None]) -> str | None:
+        row = self.run_row(prepared, params)
+        value = next(iter(row.values()))
         return value if value is None or isinstance(value, str) else json.dumps(value)
 
     @contextmanager
@@ -65,46 +67,66 @@ def _message(exc: Exception) -> str:
     return text.splitlines()[0] if text else "Statement failed"
 
 
-def _state(plpy: Any, gd: dict) -> dict:
-    plan = gd.get("jimgql_state_plan")
-    if plan is None:
-        plan = gd["jimgql_state_plan"] = plpy.prepare(STATE_SQL)
-    return plpy.execute(plan)[0]
+class Session:
+    """This backend's engines and state, kept in ``GD`` between calls."""
+
+    def __init__(self, plpy: Any, gd: dict) -> None:
+        self.plpy = plpy
+        self.gd = gd
+        self.executor = PlpyExecutor(plpy)
+
+    @property
+    def last(self) -> tuple | None:
+        return self.gd.get("jimgql_state")
+
+    @last.setter
+    def last(self, value: tuple | None) -> None:
+        self.gd["jimgql_state"] = value
+
+    def state(self) -> tuple:
+        plan = self.gd.get("jimgql_state_plan")
+        if plan is None:
+            plan = self.gd["jimgql_state_plan"] = self.plpy.prepare(f"select {STATE_COLUMNS}")
+        row = self.plpy.execute(plan)[0]
+        return (row["__version"], row["__role"], row["__path"])
+
+    def engine(self, state: tuple) -> Engine:
+        engines = self.gd.setdefault("jimgql_engines", {})
+        engine = engines.get(state)
+        if engine is None:
+            self._check_code()
+            text = self.plpy.execute("select graphql._catalog() as c")[0]["c"]
+            engine = Engine(build(reflect.load(text)))
+            if len(engines) >= MAX_ENGINES:
+                engines.pop(next(iter(engines)))
+            engines[state] = engine
+        return engine
+
+    def _check_code(self) -> None:
+        """Installing a new engine runs DDL (a new schema version): check the code hash
+        whenever a schema is built, and hand over to newly installed code."""
+        code = self.plpy.execute("select hash from graphql._engine")[0]["hash"]
+        loaded = self.gd.setdefault("jimgql_code", code)
+        if loaded != code:
+            raise _Reload()
 
 
-def _engine(plpy: Any, gd: dict, state: dict) -> Engine:
-    engines = gd.setdefault("jimgql_engines", {})
-    key = (state["version"], state["role"], state["path"])
-    engine = engines.get(key)
-    if engine is None:
-        text = plpy.execute("select graphql._catalog() as c")[0]["c"]
-        engine = Engine(build(reflect.load(text)))
-        if len(engines) >= MAX_ENGINES:
-            engines.pop(next(iter(engines)))
-        engines[key] = engine
-    return engine
+class _Reload(Exception):
+    """The installed code changed since this session loaded it."""
 
 
-def _current(plpy: Any, gd: dict) -> tuple[Any, dict] | None:
-    """When another engine version was installed since this session loaded the code,
-    reload the modules and hand the call to the new host module."""
-    state = _state(plpy, gd)
-    if gd.get("jimgql_code") not in (None, state["code"]):
-        gd.clear()
-        plpy.execute("select graphql._boot(true)")
-        return gd["jimgql_host"], state
-    gd["jimgql_code"] = state["code"]
-    return None, state
+def _reloaded(plpy: Any, gd: dict) -> Any:
+    gd.clear()
+    plpy.execute("select graphql._boot(true)")
+    return gd["jimgql_host"]
 
 
 def resolve(plpy: Any, gd: dict, query: str, variables: str | None,
             operation_name: str | None, extensions: str | None) -> str:
     try:
-        newer, state = _current(plpy, gd)
-        if newer is not None:
-            return newer.resolve(plpy, gd, query, variables, operation_name, extensions)
-        engine = _engine(plpy, gd, state)
-        return run_request(engine, PlpyExecutor(plpy), query, variables, operation_name)
+        return run_request(Session(plpy, gd), query, variables, operation_name)
+    except _Reload:
+        return _reloaded(plpy, gd).resolve(plpy, gd, query, variables, operation_name, extensions)
     except GraphQLError as exc:
         return error_response(exc.message, with_data=True)
     except plpy.SPIError as exc:
@@ -119,10 +141,13 @@ def operation_tables(plpy: Any, gd: dict, query: str, variables: str | None,
     """Which tables an operation reads and writes (for response caching and invalidation)."""
     from jimgql.execute import parse_variables  # noqa: PLC0415
 
-    newer, state = _current(plpy, gd)
-    if newer is not None:
-        return newer.operation_tables(plpy, gd, query, variables, operation_name)
-    engine = _engine(plpy, gd, state)
+    session = Session(plpy, gd)
+    try:
+        state = session.state()
+        session.last = state
+        engine = session.engine(state)
+    except _Reload:
+        return _reloaded(plpy, gd).operation_tables(plpy, gd, query, variables, operation_name)
     try:
         plan = engine.plan(query, operation_name, parse_variables(variables))
     except GraphQLError as exc:

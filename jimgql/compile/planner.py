@@ -30,6 +30,7 @@ class Step:
     params: list[Const | Bind] = field(default_factory=list)
     static: str | None = None  # JSON text known at compile time (__typename, introspection)
     prepared: Any = None  # the host's prepared plan, filled on first run
+    prepared_checked: Any = None  # the same statement also returning the session's state
 
     def bind(self, variables: dict[str, Any]) -> list[str | None]:
         return [p.value if isinstance(p, Const) else p.value(variables) for p in self.params]

@@ -95,3 +95,36 @@ def test_operation_tables(engine_conn: psycopg.Connection):
         ('mutation { updateBlogCollection(set: {name: "x"}, atMost: 0) { records { owner { id } } } }',),
     ).fetchone()
     assert row[0] == {"kind": "mutation", "reads": ["account", "blog"], "writes": ["blog"]}
+
+
+def test_cached_plan_is_not_reused_after_a_role_switch(engine_conn: psycopg.Connection):
+    query = "{ blogPostCollection(first: 1) { edges { node { title } } } }"
+    assert "data" in resolve(engine_conn, query) and "errors" not in resolve(engine_conn, query)
+    engine_conn.execute("set local role jimgql_reader")  # no grant on blog_post
+    assert resolve(engine_conn, query) == {
+        "data": None, "errors": [{"message": 'Unknown field "blogPostCollection" on type Query'}]}
+    # and a query the new role may run is answered from the new role's schema
+    assert resolve(engine_conn, "{ accountCollection(first: 1) { edges { node { email } } } }")["data"]
+
+
+def test_cached_plan_is_not_reused_after_a_search_path_switch(engine_conn: psycopg.Connection):
+    engine_conn.execute("set local search_path = public, other")
+    query = "{ secretCollection { edges { node { token } } } }"
+    assert resolve(engine_conn, query)["data"]
+    engine_conn.execute("set local search_path = public")
+    assert resolve(engine_conn, query)["errors"][0]["message"] == 'Unknown field "secretCollection" on type Query'
+
+
+def test_cached_plan_after_a_column_is_dropped_elsewhere(engine_url: str):
+    with psycopg.connect(engine_url, autocommit=True) as reader, \
+            psycopg.connect(engine_url, autocommit=True) as writer:
+        writer.execute("drop table if exists public.cache_probe2")
+        writer.execute("create table public.cache_probe2 (id int primary key, doomed text)")
+        try:
+            query = "{ cacheProbe2Collection { edges { node { id doomed } } } }"
+            assert resolve(reader, query) == {"data": {"cacheProbe2Collection": {"edges": []}}}
+            writer.execute("alter table public.cache_probe2 drop column doomed")
+            assert resolve(reader, query) == {"data": None, "errors": [
+                {"message": "Unknown field 'doomed' on type 'CacheProbe2'"}]}
+        finally:
+            writer.execute("drop table if exists public.cache_probe2")
