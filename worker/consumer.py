@@ -79,33 +79,54 @@ class Consumer:
                 except queue.Empty:
                     self._housekeeping()
                     continue
-                self.handle(delivery)
+                if _is_event(delivery):
+                    self._fan_out_available(delivery)
+                else:
+                    self.handle(delivery)
         finally:
             self._db.close()
 
     def handle(self, delivery: Delivery) -> None:
         if delivery.generation != self._link.generation:
             return  # came on a lost connection: the broker redelivers it
-        task_name = delivery.headers.get(hdr.TASK)
-        if task_name is None:
-            self._fan_out(delivery)
+        if _is_event(delivery):
+            self._fan_out([delivery])
         else:
-            self._run_task(delivery, str(task_name))
+            self._run_task(delivery, str(delivery.headers[hdr.TASK]))
 
     # -- events -> task messages ---------------------------------------------------------------
 
-    def _fan_out(self, delivery: Delivery) -> None:
-        tasks = self._registry.for_routing_key(delivery.routing_key)
-        outgoing = [self._task_message(delivery, task) for task in tasks]
+    def _fan_out_available(self, first: Delivery) -> None:
+        """Fan out this event and the events already waiting behind it (up to the
+        prefetch) with one confirm round trip; a task message met on the way runs next."""
+        events, held = [first], None
+        while len(events) < self._settings.worker_prefetch:
+            try:
+                delivery = self._link.deliveries.get_nowait()
+            except queue.Empty:
+                break
+            if not _is_event(delivery):
+                held = delivery
+                break
+            events.append(delivery)
+        self._fan_out([e for e in events if e.generation == self._link.generation])
+        if held is not None:
+            self.handle(held)
+
+    def _fan_out(self, events: list[Delivery]) -> None:
+        outgoing = [self._task_message(event, task) for event in events
+                    for task in self._registry.for_routing_key(event.routing_key)]
         try:
             self._link.publish(outgoing, timeout=self._settings.worker_publish_timeout)
         except (BrokerUnavailable, PublishFailed) as exc:
-            log.warning("fan-out of %s %s not confirmed (%s); it will be redelivered",
-                        delivery.routing_key, delivery.message_id, exc)
-            self._link.reject(delivery, requeue=True)
+            log.warning("fan-out of %d event(s) not confirmed (%s); they will be redelivered",
+                        len(events), exc)
+            for event in events:
+                self._link.reject(event, requeue=True)
             return
-        self._link.ack(delivery)
-        self.metrics.fanned_out.inc()
+        for event in events:
+            self._link.ack(event)
+        self.metrics.fanned_out.inc(len(events))
 
     def _task_message(self, delivery: Delivery, task: Task) -> Outgoing:
         return Outgoing("", self._topology.tasks_queue, delivery.body, BasicProperties(
@@ -222,6 +243,11 @@ class Consumer:
             if not is_connection_error(exc, conn):
                 raise
             self._db.lost(exc)
+
+
+def _is_event(delivery: Delivery) -> bool:
+    """An event from the relay (a task message carries its task's name)."""
+    return hdr.TASK not in delivery.headers
 
 
 def _attempt(delivery: Delivery) -> int:

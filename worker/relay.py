@@ -96,6 +96,7 @@ class Relay:
             except BrokerUnavailable:
                 if self._link.gave_up is not None:
                     raise
+                self._housekeeping()  # the lag matters most while the broker is away
 
     def _ensure_listening(self) -> None:
         if self._listening:

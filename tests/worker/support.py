@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -14,10 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pika
 import psycopg
 
 from jim.settings import REPO_ROOT
+from worker.outbox import load
 
 DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
 TEST_RETRY_DELAYS = "0.2,0.5"
@@ -245,3 +249,30 @@ def restart_rabbitmq() -> None:
 def restart_postgres() -> None:
     subprocess.run(["pg_ctlcluster", "15", "main", "restart", "-m", "fast"], check=True,
                    capture_output=True, timeout=120)
+
+
+# -- messages and metrics ------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def metric(port: int, name: str, **labels: str) -> float:
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    for line in text.splitlines():
+        m = re.match(r"^(\w+)(?:\{(.*)\})? (\S+)$", line)
+        if m and m.group(1) == name and ",".join(sorted((m.group(2) or "").split(","))).strip(",") == wanted:
+            return float(m.group(3))
+    return 0.0
+
+
+def publish_event(broker: Broker, prefix: str, conn: psycopg.Connection, event_id: int) -> None:
+    """Publish an outbox event exactly as the relay does (a second time, if it already was)."""
+    event = load(conn, event_id)
+    assert event is not None
+    props = dict(message_id=str(event.id), priority=event.priority, type=event.routing_key)
+    broker.channel.basic_publish(f"{prefix}.events", event.routing_key, event.body.encode(),
+                                 pika.BasicProperties(delivery_mode=2, **props))

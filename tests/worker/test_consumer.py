@@ -6,15 +6,11 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 
-import httpx
-import pika
 import psycopg
 import pytest
 
-from tests.worker.support import Broker, outbox_ids, wait_until
-from worker.outbox import load
+from tests.worker.support import free_port, metric, outbox_ids, publish_event, wait_until
 
 pytestmark = pytest.mark.usefixtures("quiet_outbox")
 
@@ -32,22 +28,6 @@ where member_id = %s and metric = 'weight_kg'
 READY = "connected to RabbitMQ"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def metric(port: int, name: str, **labels: str) -> float:
-    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    wanted = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-    for line in text.splitlines():
-        m = re.match(r"^(\w+)(?:\{(.*)\})? (\S+)$", line)
-        if m and m.group(1) == name and ",".join(sorted((m.group(2) or "").split(","))).strip(",") == wanted:
-            return float(m.group(3))
-    return 0.0
-
-
 def log_set(conn: psycopg.Connection, member: str, weight: float, workout_id: int | None = None) -> tuple[int, int]:
     """Log a set of back squats; returns (workout id, outbox id of the entry's event)."""
     if workout_id is None:
@@ -57,15 +37,6 @@ def log_set(conn: psycopg.Connection, member: str, weight: float, workout_id: in
         LOG_SET, (workout_id, workout_id, json.dumps({"reps": 5, "weight_kg": weight}))).fetchone()[0]
     [event_id] = outbox_ids(conn, "workout_entry", [entry_id])
     return workout_id, event_id
-
-
-def publish_event(broker: Broker, prefix: str, conn: psycopg.Connection, event_id: int) -> None:
-    """Publish an outbox event exactly as the relay does (a second time, if it already was)."""
-    event = load(conn, event_id)
-    assert event is not None
-    props = dict(message_id=str(event.id), priority=event.priority, type=event.routing_key)
-    broker.channel.basic_publish(f"{prefix}.events", event.routing_key, event.body.encode(),
-                                 pika.BasicProperties(delivery_mode=2, **props))
 
 
 def squat_record(conn: psycopg.Connection, member: str) -> float | None:
