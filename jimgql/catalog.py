@@ -1,23 +1,24 @@
 """The reflected catalog: what the calling role may see of the exposed schemas.
 
-Plain dataclasses filled by ``reflect.py`` from one JSON document. Privileges are already
+Plain records filled by ``reflect.py`` from one JSON document. Privileges are already
 evaluated for the calling role, so everything downstream works from this snapshot only.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from jimgql.record import Factory, record
 
-@dataclass(slots=True)
+
+@record
 class Schema:
     oid: int
     name: str
     directive: dict[str, Any]
 
 
-@dataclass(slots=True)
+@record
 class Column:
     name: str
     attnum: int
@@ -34,7 +35,7 @@ class Column:
     can_update: bool
 
 
-@dataclass(slots=True)
+@record
 class Relation:
     oid: int
     schema: str
@@ -58,7 +59,7 @@ class Relation:
         return None
 
 
-@dataclass(slots=True)
+@record
 class ForeignKey:
     name: str
     directive: dict[str, Any]
@@ -68,7 +69,7 @@ class ForeignKey:
     foreign_columns: list[str]
 
 
-@dataclass(slots=True)
+@record
 class PgType:
     oid: int
     schema: str
@@ -84,7 +85,7 @@ class PgType:
     usable: bool
 
 
-@dataclass(slots=True)
+@record
 class Function:
     oid: int
     schema: str
@@ -102,14 +103,14 @@ class Function:
     has_out_args: bool
 
 
-@dataclass(slots=True)
+@record
 class Catalog:
     schemas: list[Schema]
     relations: list[Relation]
     foreign_keys: list[ForeignKey]
     types: dict[int, PgType]
     functions: list[Function]
-    search_path: list[str] = field(default_factory=list)
+    search_path: list[str] = Factory(list)
 
     def relation(self, oid: int) -> Relation | None:
         for rel in self.relations:

@@ -7,23 +7,23 @@ parse errors, operation selection, subscriptions, fragment cycles and selection 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from jimgql.compile import gqlast as ast
 from jimgql.compile.parser import parse
 from jimgql.compile.values import ABSENT, Coercer, VariableScope, default_value, literal
 from jimgql.errors import GraphQLError, OperationError
+from jimgql.record import Factory, record
 from jimgql.schema.types import non_null
 
 MAX_DEPTH = 32
 
 
-@dataclass
+@record
 class Document:
     operation: ast.OperationDefinition
     fragments: dict[str, ast.FragmentDefinition]
     defaults: dict[str, object]
-    variable_names: list[str] = field(default_factory=list)
+    variable_names: list[str] = Factory(list)
     text: str = ""
 
     @property
@@ -150,7 +150,7 @@ def _variables(operation: ast.OperationDefinition,
     return found
 
 
-@dataclass
+@record
 class Selected:
     """One response key and the field nodes merged under it."""
 

@@ -9,99 +9,100 @@ specification's grammar.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from jimgql.record import Factory, record
 
-@dataclass(slots=True)
+
+@record
 class Name:
     value: str
 
 
-@dataclass(slots=True)
+@record
 class Variable:
     name: Name
 
 
-@dataclass(slots=True)
+@record
 class IntValue:
     value: str
 
 
-@dataclass(slots=True)
+@record
 class FloatValue:
     value: str
 
 
-@dataclass(slots=True)
+@record
 class StringValue:
     value: str
 
 
-@dataclass(slots=True)
+@record
 class BooleanValue:
     value: bool
 
 
-@dataclass(slots=True)
+@record
 class NullValue:
     pass
 
 
-@dataclass(slots=True)
+@record
 class EnumValue:
     value: str
 
 
-@dataclass(slots=True)
+@record
 class ListValue:
     values: list[Any]
 
 
-@dataclass(slots=True)
+@record
 class ObjectField:
     name: Name
     value: Any
 
 
-@dataclass(slots=True)
+@record
 class ObjectValue:
     fields: list[ObjectField]
 
 
-@dataclass(slots=True)
+@record
 class Argument:
     name: Name
     value: Any
 
 
-@dataclass(slots=True)
+@record
 class Directive:
     name: Name
     arguments: list[Argument]
 
 
-@dataclass(slots=True)
+@record
 class NamedType:
     name: Name
 
 
-@dataclass(slots=True)
+@record
 class ListType:
     type: Any
 
 
-@dataclass(slots=True)
+@record
 class NonNullType:
     type: Any
 
 
-@dataclass(slots=True)
+@record
 class SelectionSet:
     selections: list[Any]
 
 
-@dataclass(slots=True)
+@record
 class Field:
     alias: Name | None
     name: Name
@@ -110,27 +111,27 @@ class Field:
     selection_set: SelectionSet | None
 
 
-@dataclass(slots=True)
+@record
 class FragmentSpread:
     name: Name
     directives: list[Directive]
 
 
-@dataclass(slots=True)
+@record
 class InlineFragment:
     type_condition: NamedType | None
     directives: list[Directive]
     selection_set: SelectionSet
 
 
-@dataclass(slots=True)
+@record
 class VariableDefinition:
     variable: Variable
     type: Any
     default_value: Any
 
 
-@dataclass(slots=True)
+@record
 class OperationDefinition:
     operation: str  # query | mutation | subscription
     name: Name | None
@@ -139,7 +140,7 @@ class OperationDefinition:
     selection_set: SelectionSet
 
 
-@dataclass(slots=True)
+@record
 class FragmentDefinition:
     name: Name
     type_condition: NamedType
@@ -147,9 +148,9 @@ class FragmentDefinition:
     selection_set: SelectionSet
 
 
-@dataclass(slots=True)
+@record
 class Document:
-    definitions: list[Any] = field(default_factory=list)
+    definitions: list[Any] = Factory(list)
 
 
 def print_value(node: Any) -> str:

@@ -7,7 +7,6 @@ Compile-time errors raise; the host turns them into pg_graphql's response shapes
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from jimgql.compile import connection, cursor, functions, mutation
@@ -15,19 +14,20 @@ from jimgql.compile.context import Context
 from jimgql.compile.document import Document, Selected
 from jimgql.compile.filters import cast_of, scalar_text
 from jimgql.compile.rows import AliasRow
-from jimgql.compile.select import record
+from jimgql.compile.select import record as record_json
 from jimgql.compile.sql import Bind, Const
 from jimgql.compile.values import VariableScope
 from jimgql.errors import GraphQLError, unknown_field
+from jimgql.record import Factory, record
 from jimgql.schema.meta import ByPkRoot, CollectionRoot, FunctionInfo, MutationRoot, NodeRoot
 from jimgql.schema.types import Schema
 
 
-@dataclass
+@record
 class Step:
     alias: str
     sql: str | None = None
-    params: list[Const | Bind] = field(default_factory=list)
+    params: list[Const | Bind] = Factory(list)
     static: str | None = None  # JSON text known at compile time (__typename, introspection)
     prepared: Any = None  # the host's prepared plan, filled on first run
     prepared_checked: Any = None  # the same statement also returning the session's state
@@ -36,7 +36,7 @@ class Step:
         return [p.value if isinstance(p, Const) else p.value(variables) for p in self.params]
 
 
-@dataclass
+@record
 class Plan:
     kind: str  # query | mutation
     steps: list[Step]
@@ -94,7 +94,7 @@ def _root_sql(ctx: Context, definition: Any, sel: Selected) -> str:
             f"{t}.{c.sql} = {ctx.leaf(args[c.field], lambda v, c=c: scalar_text(c, v))}::{cast_of(c)}"
             for c in table.pk
         ]
-        inner = record(ctx, table, AliasRow(t), sel)
+        inner = record_json(ctx, table, AliasRow(t), sel)
         return f"select (select {inner} from {table.sql} {t} where {' and '.join(conds)})"
     if isinstance(meta, NodeRoot):
         return _node(ctx, args, sel)
@@ -115,5 +115,5 @@ def _node(ctx: Context, args: dict[str, Any], sel: Selected) -> str:
         f"{t}.{c.sql} = {ctx.params.const(scalar_text(c, k))}::{cast_of(c)}"
         for c, k in zip(table.pk, keys, strict=True)
     ]
-    inner = record(ctx, table, AliasRow(t), sel, {table.type_name, "Node"})
+    inner = record_json(ctx, table, AliasRow(t), sel, {table.type_name, "Node"})
     return f"select (select {inner} from {table.sql} {t} where {' and '.join(conds)})"

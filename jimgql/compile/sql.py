@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from jimgql.record import record
 from jimgql.schema.meta import quote_ident
 
 __all__ = ["Params", "Const", "Bind", "quote_ident", "json_object"]
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class Const:
     """A parameter whose text is fixed when the statement is compiled."""
 
     value: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class Bind:
     """A parameter computed from a request variable each time the plan runs.
 

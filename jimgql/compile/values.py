@@ -17,11 +17,11 @@ plan cache key). A variable whose value shapes the SQL (a whole filter, orderBy,
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from jimgql.compile import gqlast as ast
 from jimgql.errors import GraphQLError, invalid_input
+from jimgql.record import record
 from jimgql.schema.types import EnumType, InputObjectType, Schema, TypeRef
 
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
@@ -35,19 +35,19 @@ class _Absent:
 ABSENT: Any = _Absent()
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class EnumLiteral:
     """An unquoted enum value in the document (``is: NULL``, ``id: AscNullsFirst``)."""
 
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class VarRef:
     name: str
 
 
-@dataclass(frozen=True, slots=True)
+@record(frozen=True)
 class Deferred:
     """A leaf variable to bind at execution time, checked against ``type``."""
 

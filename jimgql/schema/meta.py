@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from jimgql.catalog import Column, Function, PgType, Relation
+from jimgql.record import Factory, record
 
 
 def quote_ident(name: str) -> str:
@@ -12,7 +11,7 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-@dataclass(slots=True)
+@record
 class ColumnInfo:
     column: Column
     field: str  # GraphQL field name
@@ -36,7 +35,7 @@ class ColumnInfo:
         return self.pg.sql
 
 
-@dataclass(slots=True)
+@record
 class TableInfo:
     rel: Relation
     type_name: str
@@ -47,8 +46,8 @@ class TableInfo:
     max_rows: int
     total_count: bool
     aggregate: bool
-    insert_columns: dict[str, ColumnInfo] = field(default_factory=dict)
-    update_columns: dict[str, ColumnInfo] = field(default_factory=dict)
+    insert_columns: dict[str, ColumnInfo] = Factory(dict)
+    update_columns: dict[str, ColumnInfo] = Factory(dict)
 
     @property
     def sql(self) -> str:
@@ -62,17 +61,17 @@ class TableInfo:
         return self.type_name + suffix
 
 
-@dataclass(slots=True)
+@record
 class ColumnField:
     info: ColumnInfo
 
 
-@dataclass(slots=True)
+@record
 class NodeIdField:
     table: TableInfo
 
 
-@dataclass(slots=True)
+@record
 class Relationship:
     """A foreign key seen from one side: ``source`` rows point at ``target`` rows.
 
@@ -88,7 +87,7 @@ class Relationship:
     nullable: bool = True
 
 
-@dataclass(slots=True)
+@record
 class FunctionInfo:
     func: Function
     returns: str  # scalar | list | record | connection
@@ -99,33 +98,33 @@ class FunctionInfo:
     computed: bool = False  # a computed field taking the row as its argument
 
 
-@dataclass(slots=True)
+@record
 class ConnectionMeta:
     table: TableInfo
 
 
-@dataclass(slots=True)
+@record
 class CollectionRoot:
     table: TableInfo
 
 
-@dataclass(slots=True)
+@record
 class ByPkRoot:
     table: TableInfo
 
 
-@dataclass(slots=True)
+@record
 class NodeRoot:
     pass
 
 
-@dataclass(slots=True)
+@record
 class MutationRoot:
     kind: str  # insert | update | delete
     table: TableInfo
 
 
-@dataclass(slots=True)
+@record
 class AggregateMeta:
     table: TableInfo
     op: str = ""  # "" for the Aggregate type itself, else sum/avg/min/max

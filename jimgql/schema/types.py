@@ -7,11 +7,12 @@ tells the compiler how the field maps to SQL (a column, a relationship, a functi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
+from jimgql.record import Factory, record
 
-@dataclass(slots=True, frozen=True)
+
+@record(frozen=True)
 class TypeRef:
     """A reference to a named type, or a List / NonNull wrapper around another reference."""
 
@@ -53,7 +54,7 @@ def list_of(ref: TypeRef | str) -> TypeRef:
     return TypeRef("LIST", of=named(ref) if isinstance(ref, str) else ref)
 
 
-@dataclass(slots=True)
+@record
 class InputValue:
     name: str
     type: TypeRef
@@ -62,16 +63,16 @@ class InputValue:
     meta: Any = None
 
 
-@dataclass(slots=True)
+@record
 class Field:
     name: str
     type: TypeRef
     description: str | None = None
-    args: dict[str, InputValue] = field(default_factory=dict)
+    args: dict[str, InputValue] = Factory(dict)
     meta: Any = None
 
 
-@dataclass(slots=True)
+@record
 class NamedType:
     name: str
     description: str | None = None
@@ -80,21 +81,21 @@ class NamedType:
     kind = "SCALAR"
 
 
-@dataclass(slots=True)
+@record
 class ScalarType(NamedType):
     kind = "SCALAR"
 
 
-@dataclass(slots=True)
+@record
 class EnumValue:
     name: str
     description: str | None = None
     sql: str | None = None  # the SQL label (enums reflected from Postgres)
 
 
-@dataclass(slots=True)
+@record
 class EnumType(NamedType):
-    values: list[EnumValue] = field(default_factory=list)
+    values: list[EnumValue] = Factory(list)
     pg_oid: int = 0
     kind = "ENUM"
 
@@ -111,29 +112,29 @@ class EnumType(NamedType):
         return None
 
 
-@dataclass(slots=True)
+@record
 class InputObjectType(NamedType):
-    fields: dict[str, InputValue] = field(default_factory=dict)
+    fields: dict[str, InputValue] = Factory(dict)
     meta: Any = None
     kind = "INPUT_OBJECT"
 
 
-@dataclass(slots=True)
+@record
 class ObjectType(NamedType):
-    fields: dict[str, Field] = field(default_factory=dict)
-    interfaces: list[str] = field(default_factory=list)
+    fields: dict[str, Field] = Factory(dict)
+    interfaces: list[str] = Factory(list)
     meta: Any = None
     kind = "OBJECT"
 
 
-@dataclass(slots=True)
+@record
 class InterfaceType(NamedType):
-    fields: dict[str, Field] = field(default_factory=dict)
-    possible: list[str] = field(default_factory=list)
+    fields: dict[str, Field] = Factory(dict)
+    possible: list[str] = Factory(list)
     kind = "INTERFACE"
 
 
-@dataclass(slots=True)
+@record
 class Schema:
     """The schema one role sees through one search_path at one catalog version."""
 
@@ -142,8 +143,8 @@ class Schema:
     mutation: str | None = None
     # Which SQL schemas opted into introspection (None: introspection fully disabled).
     introspection: frozenset[str] | None = None
-    tables: dict[int, Any] = field(default_factory=dict)  # relation oid -> TableInfo
-    node_tables: dict[tuple[str, str], Any] = field(default_factory=dict)  # (schema, name)
+    tables: dict[int, Any] = Factory(dict)  # relation oid -> TableInfo
+    node_tables: dict[tuple[str, str], Any] = Factory(dict)  # (schema, name)
     graphql: Any = None  # graphql-core schema, built on the first introspection
 
     def get(self, name: str) -> NamedType | None:
