@@ -40,8 +40,9 @@ import psycopg  # noqa: E402
 from jim.db import migrate  # noqa: E402
 from jim.settings import DbSettings  # noqa: E402
 from tests.conftest import create_database_if_missing  # noqa: E402
-from worker.amqp import AmqpLink, Outgoing  # noqa: E402
+from worker.amqp import AmqpLink  # noqa: E402
 from worker.backoff import Backoff  # noqa: E402
+from worker.confirms import Outgoing  # noqa: E402
 from worker.tasks import default_registry  # noqa: E402
 from worker.topology import Topology  # noqa: E402
 

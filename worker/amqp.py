@@ -20,7 +20,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pika
@@ -28,18 +28,11 @@ import pika.exceptions
 from pika.spec import Basic, BasicProperties
 
 from worker.backoff import Backoff
-from worker.errors import BrokerUnavailable, PublishFailed
+from worker.confirms import ConfirmTracker, Outgoing, PendingPublish, PublishBatch
+from worker.errors import BrokerUnavailable
 from worker.topology import Declaration, Topology
 
 log = logging.getLogger("jim.worker.amqp")
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    exchange: str
-    routing_key: str
-    body: bytes
-    properties: BasicProperties
 
 
 @dataclass(frozen=True)
@@ -58,41 +51,6 @@ class Delivery:
     @property
     def message_id(self) -> str | None:
         return self.properties.message_id
-
-
-@dataclass
-class _Batch:
-    remaining: int
-    done: threading.Event = field(default_factory=threading.Event)
-    error: Exception | None = None
-
-    def confirm_one(self) -> None:
-        self.remaining -= 1
-        if self.remaining <= 0:
-            self.done.set()
-
-    def fail(self, error: Exception) -> None:
-        if not self.done.is_set():
-            self.error = error
-            self.done.set()
-
-
-class PendingPublish:
-    """Messages handed to the link, not yet known to be confirmed."""
-
-    def __init__(self, link: AmqpLink, batch: _Batch) -> None:
-        self._link = link
-        self._batch = batch
-
-    def wait(self, timeout: float) -> None:
-        """Until every message is confirmed; raises PublishFailed / BrokerUnavailable."""
-        try:
-            if not self._batch.done.wait(timeout):
-                raise PublishFailed(f"no confirm from RabbitMQ within {timeout:.0f}s")
-            if self._batch.error is not None:
-                raise self._batch.error
-        finally:
-            self._link._forget(self._batch)
 
 
 class AmqpLink:
@@ -133,9 +91,7 @@ class AmqpLink:
         self._connection: pika.SelectConnection | None = None
         self._channel: Any = None
         self._generation = 0
-        self._next_tag = 0
-        self._pending: dict[int, _Batch] = {}  # delivery tag -> batch, ascending
-        self._batch_objects: dict[int, _Batch] = {}  # batches not yet settled, by id()
+        self._confirms = ConfirmTracker()
         self._was_ready = False
         self._thread = threading.Thread(target=self._run, name=f"amqp-{name}", daemon=True)
 
@@ -176,8 +132,8 @@ class AmqpLink:
         """Hand the messages to the I/O thread and return at once; ``wait()`` on the
         result blocks until all are confirmed (so a caller can prepare the next batch
         while the broker works on this one)."""
-        batch = _Batch(len(messages))
-        pending = PendingPublish(self, batch)
+        batch = PublishBatch(len(messages))
+        pending = self._confirms.register(batch)
         if not messages:
             batch.done.set()
             return pending
@@ -185,17 +141,12 @@ class AmqpLink:
             batch.fail(self._gave_up)
             return pending
         with self._lock:
-            self._batch_objects[id(batch)] = batch
             connection = self._connection
         if connection is None or not self._ready.is_set():
             batch.fail(BrokerUnavailable("RabbitMQ is not connected"))
         else:
             connection.ioloop.add_callback_threadsafe(lambda: self._publish_now(messages, batch))
         return pending
-
-    def _forget(self, batch: _Batch) -> None:
-        with self._lock:
-            self._batch_objects.pop(id(batch), None)
 
     def ack(self, delivery: Delivery) -> None:
         self._settle(delivery, lambda ch: ch.basic_ack(delivery.delivery_tag))
@@ -223,7 +174,7 @@ class AmqpLink:
         while not self._closing.is_set():
             connected = self._run_one_connection()
             self._ready.clear()
-            self._fail_unsettled(BrokerUnavailable("connection to RabbitMQ lost"))
+            self._confirms.fail_all(BrokerUnavailable("connection to RabbitMQ lost"))
             if self._closing.is_set():
                 break
             self.reconnects += 1
@@ -286,10 +237,9 @@ class AmqpLink:
     def _on_channel(self, channel: Any) -> None:
         self._channel = channel
         self._generation += 1
-        self._next_tag = 0
-        self._pending.clear()
+        self._confirms.new_channel()
         channel.add_on_close_callback(self._on_channel_closed)
-        channel.confirm_delivery(ack_nack_callback=self._on_confirm,
+        channel.confirm_delivery(ack_nack_callback=self._confirms.on_confirm,
                                  callback=lambda _frame: self._declare(0))
 
     def _on_channel_closed(self, channel: Any, reason: object) -> None:
@@ -354,7 +304,7 @@ class AmqpLink:
         self.deliveries.put(Delivery(self._generation, method.delivery_tag, method.routing_key,
                                      method.redelivered, properties, body))
 
-    def _publish_now(self, messages: Sequence[Outgoing], batch: _Batch) -> None:
+    def _publish_now(self, messages: Sequence[Outgoing], batch: PublishBatch) -> None:
         channel = self._channel
         if channel is None or not channel.is_open or not self._ready.is_set():
             batch.fail(BrokerUnavailable("RabbitMQ is not connected"))
@@ -363,25 +313,9 @@ class AmqpLink:
             for message in messages:
                 channel.basic_publish(message.exchange, message.routing_key, message.body,
                                       message.properties)
-                self._next_tag += 1
-                self._pending[self._next_tag] = batch
+                self._confirms.sent(batch)
         except (pika.exceptions.AMQPError, OSError) as exc:
             batch.fail(BrokerUnavailable(f"publish failed: {exc}"))
-
-    def _on_confirm(self, frame: Any) -> None:
-        method = frame.method
-        nacked = isinstance(method, Basic.Nack)
-        tag = method.delivery_tag
-        if method.multiple:
-            settled = [t for t in self._pending if t <= tag]  # dict keys are ascending
-        else:
-            settled = [tag] if tag in self._pending else []
-        for t in settled:
-            batch = self._pending.pop(t)
-            if nacked:
-                batch.fail(PublishFailed("RabbitMQ refused (nacked) a message"))
-            else:
-                batch.confirm_one()
 
     def _settle(self, delivery: Delivery, action: Callable[[Any], None]) -> None:
         with self._lock:
@@ -395,10 +329,3 @@ class AmqpLink:
 
         if connection is not None and delivery.generation == self._generation:
             connection.ioloop.add_callback_threadsafe(run)
-
-    def _fail_unsettled(self, error: Exception) -> None:
-        self._pending.clear()
-        with self._lock:
-            batches = list(self._batch_objects.values())
-        for batch in batches:
-            batch.fail(error)

@@ -21,7 +21,8 @@ import psycopg
 from pika.spec import BasicProperties
 
 from worker import outbox as sql
-from worker.amqp import AmqpLink, Outgoing, PendingPublish
+from worker.amqp import AmqpLink
+from worker.confirms import Outgoing, PendingPublish
 from worker.db import Database, is_connection_error
 from worker.errors import BrokerUnavailable, PublishFailed
 from worker.settings import WorkerSettings

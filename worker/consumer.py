@@ -28,7 +28,8 @@ from pika.spec import BasicProperties
 
 from worker import messages as hdr
 from worker import metrics
-from worker.amqp import AmqpLink, Delivery, Outgoing
+from worker.amqp import AmqpLink, Delivery
+from worker.confirms import Outgoing
 from worker.db import Database, is_connection_error
 from worker.errors import BadMessage, BrokerUnavailable, DatabaseUnavailable, PublishFailed
 from worker.messages import Event, error_text
