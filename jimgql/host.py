@@ -31,6 +31,31 @@ MAX_ENGINES = 16
 INTERNAL_ERROR = "Internal error while resolving the request"
 
 
+# Tables whose changes can change what a read sees: those the row-level security policies of
+# the read tables refer to, and those under views, transitively (recorded in pg_depend).
+DEPENDENCIES_SQL = """
+with recursive deps(oid) as (
+    select unnest($1::oid[])
+    union
+    select x.ref from deps cross join lateral (
+        select d.refobjid as ref
+          from pg_catalog.pg_policy p
+          join pg_catalog.pg_depend d on d.classid = 'pg_catalog.pg_policy'::regclass
+               and d.objid = p.oid and d.refclassid = 'pg_catalog.pg_class'::regclass
+         where p.polrelid = deps.oid
+        union
+        select d.refobjid
+          from pg_catalog.pg_rewrite r
+          join pg_catalog.pg_depend d on d.classid = 'pg_catalog.pg_rewrite'::regclass
+               and d.objid = r.oid and d.refclassid = 'pg_catalog.pg_class'::regclass
+         where r.ev_class = deps.oid and d.refobjid <> deps.oid
+    ) x
+)
+select distinct deps.oid::int8 as oid from deps
+join pg_catalog.pg_class c on c.oid = deps.oid where c.relkind in ('r', 'p', 'v', 'm', 'f')
+"""
+
+
 class PlpyExecutor:
     """The executor over ``plpy``: prepared plans, text parameters, one jsonb value back."""
 
@@ -154,15 +179,19 @@ def operation_tables(plpy: Any, gd: dict, query: str, variables: str | None,
         return json.dumps({"errors": [{"message": exc.message}]})
     oids = sorted(plan.reads | plan.writes)
     names: dict[int, str] = {}
+    reads: set[int] = set(plan.reads)
     if oids:
+        rows = plpy.execute(plpy.prepare(DEPENDENCIES_SQL, ["int8[]"]), [sorted(plan.reads)])
+        reads |= {r["oid"] for r in rows}
         rows = plpy.execute(
             plpy.prepare("select oid::int8 as oid, oid::regclass::text as name from pg_catalog.pg_class "
                          "where oid = any($1::oid[])", ["int8[]"]),
-            [oids],
+            [sorted(reads | plan.writes)],
         )
         names = {r["oid"]: r["name"] for r in rows}
+    plan_reads = reads
     return json.dumps({
         "kind": plan.kind,
-        "reads": sorted(names.get(o, str(o)) for o in plan.reads),
+        "reads": sorted(names.get(o, str(o)) for o in plan_reads),
         "writes": sorted(names.get(o, str(o)) for o in plan.writes),
     })

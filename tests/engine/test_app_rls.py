@@ -97,3 +97,11 @@ def test_member_writes_own_workout(db: psycopg.Connection):
     assert result == {"data": {"insertIntoWorkoutCollection": {"affectedCount": 1, "records": [
         {"title": "Test session", "ownerId": ALICE_ID, "tags": ["t"], "visibility": "private",
          "owner": {"username": "alice"}}]}}}
+
+
+def test_operation_tables_include_what_policies_read(db: psycopg.Connection):
+    act_as(db, ALICE)
+    row = db.execute("select graphql.operation_tables(%s)", (WORKOUTS,)).fetchone()
+    # workout and workout_entry policies look at app.coaching: a new coaching link changes
+    # what this query returns, so a response cache must treat coaching as read too
+    assert row[0] == {"kind": "query", "reads": ["coaching", "workout", "workout_entry"], "writes": []}
