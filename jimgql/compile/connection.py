@@ -39,8 +39,9 @@ def ordering(ctx: Context, table: TableInfo, value: Any) -> Order:
                 continue
             d = direction.name
             order.append((table.columns[name], d.startswith("Asc"), d.endswith("NullsFirst")))
-    seen = {c.name for c, _a, _n in order}
-    order += [(c, True, False) for c in table.pk if c.name not in seen]
+    # The primary key always ends the order (even when already sorted on): it makes the
+    # order total, and cursors carry it last, as pg_graphql's do.
+    order += [(c, True, False) for c in table.pk]
     return order
 
 

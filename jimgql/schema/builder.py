@@ -286,13 +286,14 @@ class Builder:
 
     def _filter_type(self, table: TableInfo) -> InputObjectType:
         name = table.names("Filter")
-        fields: dict[str, InputValue] = {"nodeId": InputValue("nodeId", named("IDFilter"))}
+        fields: dict[str, InputValue] = {}
         for field_name, info in table.columns.items():
             if info.is_list:
                 if info.scalar in LIST_FILTER_SCALARS:
                     fields[field_name] = InputValue(field_name, named(info.scalar + "ListFilter"))
             elif info.scalar + "Filter" in self.types:
                 fields[field_name] = InputValue(field_name, named(info.scalar + "Filter"))
+        fields["nodeId"] = InputValue("nodeId", named("IDFilter"))
         fields["and"] = InputValue(
             "and", list_of(non_null(name)),
             "Returns true only if all its inner filters are true, otherwise returns false",
