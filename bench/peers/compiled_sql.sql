@@ -17,10 +17,16 @@ host = GD.get("jimgql_host")
 if host is None:
     plpy.execute("select graphql._boot()")
     host = GD["jimgql_host"]
-newer, state = host._current(plpy, GD)
-if newer is not None:
-    host = newer
-engine = host._engine(plpy, GD, state)
+if hasattr(host, "Session"):  # the engine's per-backend session object
+    session = host.Session(plpy, GD)
+    state = session.state()
+    session.last = state
+    engine = session.engine(state)
+else:  # earlier engine versions
+    newer, state = host._current(plpy, GD)
+    if newer is not None:
+        host = newer
+    engine = host._engine(plpy, GD, state)
 from jimgql.execute import parse_variables
 values = parse_variables(variables)
 plan = engine.plan(query, None, values)

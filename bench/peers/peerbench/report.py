@@ -68,9 +68,11 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         f"Run {meta['started']} on {meta['cores']} cores (load average at the end "
         f"{', '.join(f'{x:.1f}' for x in meta['load_average'])}); dataset `jim db seed --scale {meta['scale']}`; "
-        f"{meta['connections']} connections, {meta['threads']} load threads, {meta['duration_s']} s timed after "
-        f"{meta['warmup_s']} s warm-up per cell; {meta['workers']} server processes × {meta['pool_per_worker']} "
-        "Postgres connections per HTTP system. Load generator: wrk (HTTP), pgbench (SQL).",
+        f"{meta['connections']} connections, {meta['threads']} load threads; per cell {meta.get('rounds', 1)} timed "
+        f"rounds of {meta['duration_s']} s, the systems interleaved, median round shown ({meta['warmup_s']} s HTTP "
+        f"warm-up first; each pgbench round warms up {meta.get('sql_warmup_s', 0)} s); {meta['workers']} server "
+        f"processes × {meta['pool_per_worker']} Postgres connections per HTTP system. Load generators: wrk (HTTP), "
+        "pgbench (SQL).",
         "",
         "Requests per second (p50 / p99 latency in ms); *refused* = answers differed, not timed.",
         "",

@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 
-from peerbench import ceiling, checks, dataset, procs, profile, report, systems, tokens, wrk
+from peerbench import ceiling, checks, dataset, procs, profile, report, systems, timing, tokens, wrk
 from peerbench.scenarios import Scenario, _fill, load_all
 
 ROLE = {"anon": "anon"}  # every other user is a plain member or coach: `authenticated`
@@ -35,8 +35,11 @@ class Run:
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="bench/peers/run.sh", description=__doc__)
     p.add_argument("--scale", type=int, default=1000, help="jim db seed --scale N (default 1000 members)")
-    p.add_argument("--duration", type=int, default=6, help="seconds timed per scenario and system")
-    p.add_argument("--warmup", type=int, default=5, help="seconds of untimed load before each timed run (covers the engine loading into fresh backends)")
+    p.add_argument("--duration", type=int, default=3, help="seconds per timed round")
+    p.add_argument("--rounds", type=int, default=3, help="timed rounds per cell, systems interleaved; the median counts")
+    p.add_argument("--warmup", type=int, default=5, help="seconds of untimed HTTP load per cell before its first round "
+                   "(covers the engine loading into the pool's fresh backends)")
+    p.add_argument("--sql-warmup", type=int, default=3, help="seconds of untimed pgbench load before each pgbench round")
     p.add_argument("--connections", type=int, default=16, help="concurrent connections (wrk and pgbench)")
     p.add_argument("--threads", type=int, default=2, help="load generator threads")
     p.add_argument("--workers", type=int, default=2, help="server processes per HTTP system")
@@ -176,7 +179,8 @@ def meta(args: argparse.Namespace, started: datetime, engine_ready: bool, server
     return {
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-        "scale": args.scale, "duration_s": args.duration, "warmup_s": args.warmup,
+        "scale": args.scale, "duration_s": args.duration, "rounds": args.rounds, "warmup_s": args.warmup,
+        "sql_warmup_s": args.sql_warmup,
         "connections": args.connections, "threads": args.threads, "workers": args.workers,
         "pool_per_worker": args.pool, "cores": os.cpu_count(), "load_average": os.getloadavg(),
         "engine_installed": engine_ready,
@@ -255,33 +259,41 @@ def run_scenario(scenario: Scenario, args: argparse.Namespace, http: list[system
     if cached is not None:
         verdicts["jim_cached"] = check_cached(cached, scenario, fixtures, authorization, answers.get("jim"), verdicts.get("jim"))
 
-    # 2. timed runs, one system after the other
+    # 2. timed rounds, the systems interleaved (peerbench.timing)
     labels = {s.key: s.label for s in http} | {"ceiling": "raw SQL ceiling (pgbench)", "jim_sql": "jim engine, SQL only (pgbench)"}
     order = [s.key for s in plain] + [k for k in ("ceiling", "jim_sql") if k in statements] + (["jim_cached"] if cached else [])
+    cells: list[timing.Cell] = []
+    notes: dict[str, str] = {}
     for key in order:
         verdict = verdicts.get(key) or checks.Verdict(False, "no answer")
-        note = verdict.note + (f" [{statements[key].source}]" if key in statements else "")
+        notes[key] = verdict.note + (f" [{statements[key].source}]" if key in statements else "")
         if not verdict.ok:
             say(f"  {labels[key]}: REFUSED — {verdict.note}")
-            runs.append(Run(scenario.name, key, labels[key], "refused", note))
+            runs.append(Run(scenario.name, key, labels[key], "refused", notes[key]))
             continue
-        try:
-            if key in statements:
-                result = timed_pgbench(args, auth_url, role, claims, statements[key])
-            else:
-                system = next(s for s in http if s.key == key)
-                result = timed_wrk(args, system, scenario, fx.get(key, fixtures), authorization)
-        except RuntimeError as error:
-            say(f"  {labels[key]}: FAILED — {error}")
-            runs.append(Run(scenario.name, key, labels[key], "failed", str(error)[:500]))
+        if key in statements:
+            cells.append(timing.Cell(key, labels[key], _pgbench_round(args, auth_url, role, claims, statements[key])))
+        else:
+            system = next(s for s in http if s.key == key)
+            warm, round_ = _wrk_cell(args, system, scenario, fx.get(key, fixtures), authorization)
+            cells.append(timing.Cell(key, labels[key], round_, warm))
+    timed = timing.run(cells, args.rounds, say)
+    for cell in cells:
+        outcome = timed[cell.key]
+        if outcome.result is None:
+            say(f"  {cell.label}: FAILED — {outcome.error}")
+            runs.append(Run(scenario.name, cell.key, cell.label, "failed", outcome.error))
             continue
+        result = outcome.result
         status = "ok" if result.failures == 0 and result.socket_errors == 0 else "failed"
-        if status != "ok":
-            note = f"{result.failures} failed responses, {result.socket_errors} socket errors; first: {result.first_failure}"
-        say(f"  {labels[key]:<32} {result.rps:9.1f} req/s  p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms  {status}")
-        runs.append(Run(scenario.name, key, labels[key], status, note, result.as_dict()))
-        if mutation and key in fx:
-            runs[-1].load["rows_written"] = dataset.entry_count(url, fx[key]["mutation_workout"])
+        note = notes[cell.key] if status == "ok" else (
+            f"{result.failures} failed responses, {result.socket_errors} socket errors; first: {result.first_failure}")
+        say(f"  {cell.label:<32} {result.rps:9.1f} req/s  p50 {result.p50_ms:7.2f} ms  p99 {result.p99_ms:7.2f} ms"
+            f"  {status}  (rounds: {', '.join(f'{x:.0f}' for x in outcome.rounds_rps)})")
+        runs.append(Run(scenario.name, cell.key, cell.label, status, note,
+                        {**result.as_dict(), "rounds_rps": outcome.rounds_rps}))
+        if mutation and cell.key in fx:
+            runs[-1].load["rows_written"] = dataset.entry_count(url, fx[cell.key]["mutation_workout"])
     return runs
 
 
@@ -310,18 +322,28 @@ def check_cached(system: systems.System, scenario: Scenario, fixtures: dict[str,
     return verdict["jim_cached"]
 
 
-def timed_wrk(args: argparse.Namespace, system: systems.System, scenario: Scenario,
-              fx: dict[str, Any], authorization: str | None) -> wrk.LoadResult:
+def _wrk_cell(args: argparse.Namespace, system: systems.System, scenario: Scenario, fx: dict[str, Any],
+              authorization: str | None) -> tuple[Any, Any]:
+    """(warm-up, one round) for an HTTP system; a mutation's rounds draw disjoint integers."""
     script = args.out / "logs" / f"{scenario.name}-{system.key}.lua"
     body = scenario.body(system.dialect, fx)
-    if args.warmup:
-        wrk.write_script(script, body, authorization, first=50_000_000)
-        wrk.run(system.url, script, connections=args.connections, threads=args.threads, seconds=args.warmup)
-    wrk.write_script(script, body, authorization, first=0)
-    return wrk.run(system.url, script, connections=args.connections, threads=args.threads, seconds=args.duration)
+
+    def warm() -> None:
+        if args.warmup:
+            wrk.write_script(script, body, authorization, first=50_000_000)
+            wrk.run(system.url, script, connections=args.connections, threads=args.threads, seconds=args.warmup)
+
+    def round_(number: int) -> wrk.LoadResult:
+        wrk.write_script(script, body, authorization, first=number * 10_000_000)
+        return wrk.run(system.url, script, connections=args.connections, threads=args.threads, seconds=args.duration)
+
+    return warm, round_
 
 
-def timed_pgbench(args: argparse.Namespace, url: str, role: str, claims: dict[str, Any],
-                  statement: ceiling.Statement) -> wrk.LoadResult:
-    return ceiling.run(url, role, claims, statement, clients=args.connections, threads=args.threads,
-                       seconds=args.duration, warmup=args.warmup)
+def _pgbench_round(args: argparse.Namespace, url: str, role: str, claims: dict[str, Any],
+                   statement: ceiling.Statement) -> Any:
+    """One round of pgbench: its own connections, so its own warm-up first."""
+    def round_(number: int) -> wrk.LoadResult:
+        return ceiling.run(url, role, claims, statement, clients=args.connections, threads=args.threads,
+                           seconds=args.duration, warmup=args.sql_warmup)
+    return round_
