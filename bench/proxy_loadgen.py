@@ -9,8 +9,13 @@ within one run on one machine, which is why every benchmark prints ratios.
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
+import os
+import re
 import statistics
+import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,12 +29,15 @@ class Result:
     calls: int
     seconds: float
     latencies_ms: list[float]
+    reported: dict[int, float] | None = None  # percentiles as a tool reported them
 
     @property
     def rate(self) -> float:
         return self.calls / self.seconds
 
     def percentile(self, p: float) -> float:
+        if self.reported is not None:
+            return self.reported.get(int(p), float("nan"))
         ordered = sorted(self.latencies_ms)
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] if ordered else float("nan")
 
@@ -93,3 +101,61 @@ def best_of(rounds: int, label: str, make_client: Callable[[], Client], *, secon
 
 def median_ms(result: Result) -> float:
     return statistics.median(result.latencies_ms) if result.latencies_ms else float("nan")
+
+
+# C load generators (wrk for HTTP, pgbench for SQL): they take far less CPU than Python
+# clients, so on a 2-core machine more of it is left to what is being measured.
+
+def wrk(label: str, url: str, headers: dict[str, str], body: dict, *, seconds: int, connections: int) -> Result:
+    lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(json.dumps(body))}"]
+    lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
+    lines.append("""done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %.3f %.3f\\n", summary.requests,
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end""")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write("\n".join(lines))
+    try:
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", script.name, url],
+            capture_output=True, text=True, timeout=seconds + 60, check=True,
+        ).stdout
+    finally:
+        os.unlink(script.name)
+    match = re.search(r"RESULT (\d+) (\d+) ([\d.]+) ([\d.]+)", out)
+    if not match:
+        raise RuntimeError(f"unexpected wrk output:\n{out}")
+    if int(match[2]):
+        raise RuntimeError(f"{label}: {match[2]} failed requests (non-2xx or socket errors)")
+    return _summary(label, int(match[1]), seconds, float(match[3]), float(match[4]))
+
+
+def pgbench(label: str, conninfo: dict[str, str], script: str, variables: dict[str, str], *,
+            seconds: int, clients: int) -> Result:
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as file:
+        file.write(script)
+    args = ["pgbench", "-n", "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(seconds),
+            "-f", file.name, "-h", conninfo["host"], "-p", conninfo["port"], "-U", conninfo["user"],
+            "--log", "--sampling-rate=1"]
+    for name, value in variables.items():
+        args += ["-D", f"{name}={value}"]
+    workdir = tempfile.mkdtemp(prefix="jim-pgbench-")
+    try:
+        out = subprocess.run([*args, conninfo["dbname"]], capture_output=True, text=True, cwd=workdir,
+                             timeout=seconds + 60, env={**os.environ, "PGPASSWORD": conninfo["password"]})
+        if out.returncode != 0 or "failed transactions: 0 " not in out.stdout:
+            raise RuntimeError(f"{label}: pgbench failed:\n{out.stdout}\n{out.stderr}")
+        latencies = []
+        for name in os.listdir(workdir):
+            with open(os.path.join(workdir, name)) as log:
+                latencies += [int(line.split()[2]) / 1000 for line in log if line.strip()]
+    finally:
+        os.unlink(file.name)
+        subprocess.run(["rm", "-rf", workdir], check=False)
+    return Result(label, len(latencies), seconds, latencies)
+
+
+def _summary(label: str, calls: int, seconds: float, p50: float, p99: float) -> Result:
+    """A Result from a tool that reports percentiles, not every latency."""
+    return Result(label, calls, seconds, [], reported={50: p50, 99: p99})

@@ -5,6 +5,10 @@ in one run, with the same concurrency. Prints both rates and their ratio.
 
     .venv/bin/python bench/proxy_overhead.py [--seconds 5] [--concurrency 4] [--workers 2]
 
+Load: wrk (HTTP) and pgbench (SQL, the same pipelined transaction) when both are installed
+(`apt-get install wrk`; pgbench comes with PostgreSQL) — C clients that leave the 2 cores
+to what is measured — else Python client processes for both sides (bench/proxy_loadgen.py).
+
 Needs the stack's PostgreSQL (DATABASE_URL, migrated and seeded, with the engine) and
 Keycloak; it starts its own proxy on a free port.
 """
@@ -15,6 +19,7 @@ import argparse
 import base64
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -22,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
 import psycopg  # noqa: E402
-from proxy_loadgen import best_of  # noqa: E402  (bench/ is sys.path[0])
+from proxy_loadgen import best_of, pgbench, wrk  # noqa: E402  (bench/ is sys.path[0])
+from psycopg.conninfo import conninfo_to_dict  # noqa: E402
 
 from proxy.executor import CONTEXT_SQL, RESOLVE_SQL  # noqa: E402
 from proxy.settings import ProxySettings  # noqa: E402
@@ -63,6 +69,32 @@ def proxy_client(url: str, token: str, query: str):
     return make
 
 
+PGBENCH_SCRIPT = """\\startpipeline
+select set_config('role', 'authenticated', true), set_config('request.jwt.claims', :claims, true), set_config('statement_timeout', '5000ms', true);
+select graphql.resolve(:query, '{}'::jsonb, null, null)::text;
+\\endpipeline
+"""
+
+
+def measure_with_c(args, settings, url: str, token: str, claims: dict):
+    info = conninfo_to_dict(settings.authenticator_url)
+    conn = {"host": str(info.get("host", "127.0.0.1")), "port": str(info.get("port", "5432")),
+            "user": str(info["user"]), "password": str(info.get("password", "")), "dbname": str(info["dbname"])}
+    seconds = max(1, int(args.seconds))
+    best = {}
+    for _ in range(args.rounds):  # alternate the two sides, keep the best of each
+        direct = pgbench("graphql.resolve direct (baseline)", conn, PGBENCH_SCRIPT,
+                         {"claims": json.dumps(claims), "query": args.query},
+                         seconds=seconds, clients=args.concurrency)
+        through = wrk("through the proxy (HTTP + JWT)", url,
+                      {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+                      {"query": args.query}, seconds=seconds, connections=args.concurrency)
+        for r in (direct, through):
+            if r.label not in best or r.rate > best[r.label].rate:
+                best[r.label] = r
+    return best["graphql.resolve direct (baseline)"], best["through the proxy (HTTP + JWT)"]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5)
@@ -71,23 +103,29 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--user", default="alice")
     parser.add_argument("--query", default=QUERY)
+    parser.add_argument("--client", choices=["auto", "c", "python"], default="auto")
     args = parser.parse_args()
+    use_c = args.client == "c" or (args.client == "auto" and shutil.which("wrk") and shutil.which("pgbench"))
 
     settings = ProxySettings(database_url=os.environ.get("DATABASE_URL", "postgresql://jim:jim@127.0.0.1:5432/jim"))
     token = keycloak_token(args.user)
     claims = {**claims_of(token), "role": "authenticated"}
+    print(f"load: {'wrk + pgbench' if use_c else 'Python processes'}; ", end="")
     print(f"query: {args.query}\nas {args.user}, concurrency {args.concurrency}, "
           f"{args.seconds}s x best of {args.rounds}, proxy workers {args.workers}\n")
     # Uncached and unthrottled: this measures the proxy's own cost (bench/cache.py the cache's).
     with running_proxy(settings.database_url, PROXY_WORKERS=str(args.workers), LOG_LEVEL="WARNING",
                        CACHE_ENABLED="false", RATE_LIMIT_REQUESTS="0",
                        DB_POOL_MAX_SIZE=str(max(2, args.concurrency))) as server:
-        direct = best_of(args.rounds, "graphql.resolve direct (baseline)",
-                         direct_client(settings.authenticator_url, claims, args.query),
-                         seconds=args.seconds, concurrency=args.concurrency)
-        through = best_of(args.rounds, "through the proxy (HTTP + JWT)",
-                          proxy_client(server.graphql_url, token, args.query),
-                          seconds=args.seconds, concurrency=args.concurrency)
+        if use_c:
+            direct, through = measure_with_c(args, settings, server.graphql_url, token, claims)
+        else:
+            direct = best_of(args.rounds, "graphql.resolve direct (baseline)",
+                             direct_client(settings.authenticator_url, claims, args.query),
+                             seconds=args.seconds, concurrency=args.concurrency)
+            through = best_of(args.rounds, "through the proxy (HTTP + JWT)",
+                              proxy_client(server.graphql_url, token, args.query),
+                              seconds=args.seconds, concurrency=args.concurrency)
     print(direct.line())
     print(through.line())
     print(f"\nproxy / direct throughput ratio: {through.rate / direct.rate:.2f}x"

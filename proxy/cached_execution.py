@@ -76,9 +76,11 @@ class CachedExecutor:
         outcome = await self._execute(identity, gql, query)
         return Answer(outcome.body, outcome.has_errors, BYPASS)
 
-    async def _execute(self, identity: Identity, gql: GraphQLRequest, query: str | None) -> Outcome:
+    async def _execute(self, identity: Identity, gql: GraphQLRequest, query: str | None,
+                       *, read_only: bool = True) -> Outcome:
         return await self.executor.resolve(identity.role, identity.claims, query, gql.variables,
-                                           gql.operation_name, gql.extensions)
+                                           gql.operation_name, gql.extensions,
+                                           retry_on_broken_connection=read_only)
 
     async def _compute(self, key: str, identity: Identity, gql: GraphQLRequest, query: str,
                        ttl: int) -> Answer:
@@ -126,7 +128,7 @@ class CachedExecutor:
 
     async def _mutation(self, identity: Identity, gql: GraphQLRequest, query: str | None,
                         operation: Operation | None) -> Answer:
-        outcome = await self._execute(identity, gql, query)
+        outcome = await self._execute(identity, gql, query, read_only=False)
         if self.cache is not None and query is not None and operation is not None:
             tables = await self.tables.for_operation(
                 operation.normalized, gql.operation_name, identity.role, identity.claims, query, gql.variables

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import psycopg
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
@@ -67,7 +68,12 @@ class Executor:
         variables: dict | None,
         operation_name: str | None,
         extensions: dict | None,
+        *,
+        retry_on_broken_connection: bool = False,
     ) -> Outcome:
+        """Run the operation. A connection found dead (PostgreSQL restarted since the pool
+        opened it) is discarded with every other dead one, and a *query* is retried once on a
+        fresh connection; a mutation is not, since it may have committed before the loss."""
         if role not in self._roles:  # unreachable through RoleMapper; a second lock on the door
             raise ValueError("role outside the allow-list")
         claims_text = json.dumps(claims, separators=(",", ":")) if claims is not None else ""
@@ -77,11 +83,24 @@ class Executor:
             operation_name,
             json.dumps(extensions, separators=(",", ":")) if extensions is not None else None,
         )
+        try:
+            return await self._run(role, claims_text, params)
+        except psycopg.OperationalError as exc:
+            if not (retry_on_broken_connection and getattr(exc, "_jim_broken", False)):
+                raise
+            await self.pool.check()
+            return await self._run(role, claims_text, params)
+
+    async def _run(self, role: str, claims_text: str, params: tuple) -> Outcome:
         async with self.pool.connection() as conn:
-            async with conn.pipeline():
-                await conn.execute(CONTEXT_SQL, (role, claims_text, self._timeouts[role]))
-                cur = await conn.execute(RESOLVE_SQL, params)
-            row = await cur.fetchone()
+            try:
+                async with conn.pipeline():
+                    await conn.execute(CONTEXT_SQL, (role, claims_text, self._timeouts[role]))
+                    cur = await conn.execute(RESOLVE_SQL, params)
+                row = await cur.fetchone()
+            except psycopg.OperationalError as exc:
+                exc._jim_broken = conn.broken  # type: ignore[attr-defined]
+                raise
         assert row is not None
         return Outcome(row[0], bool(row[1]))
 

@@ -15,6 +15,7 @@ import json
 import logging
 from dataclasses import dataclass
 
+import psycopg
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
@@ -91,11 +92,20 @@ class TableResolver:
         if not self._engine_has_function:
             everything = await self.tracked()
             return Tables(everything, everything)
-        async with self._pool.connection() as conn:
-            async with conn.pipeline():
-                await conn.execute(CONTEXT_SQL, (role, json.dumps(claims), self._timeouts.get(role, "5000ms")))
-                cur = await conn.execute(_OPERATION_TABLES, (query, json.dumps(variables or {}), operation_name))
-            row = await cur.fetchone()
+        params = (query, json.dumps(variables or {}), operation_name)
+        context = (role, json.dumps(claims), self._timeouts.get(role, "5000ms"))
+        for attempt in (1, 2):
+            try:
+                async with self._pool.connection() as conn:
+                    async with conn.pipeline():
+                        await conn.execute(CONTEXT_SQL, context)
+                        cur = await conn.execute(_OPERATION_TABLES, params)
+                    row = await cur.fetchone()
+                break
+            except psycopg.OperationalError:
+                if attempt == 2 or not conn.broken:
+                    raise
+                await self._pool.check()  # PostgreSQL restarted: drop the dead connections, retry
         if row is None or row[0]:
             return None
         return Tables(tuple(row[1]), tuple(row[2]))

@@ -147,3 +147,21 @@ def test_anonymous_can_be_refused(database_url: str, keycloak: str) -> None:
         assert response.status_code == 401
         assert response.headers["www-authenticate"].startswith("Bearer")
         assert httpx.get(f"{strict.url}/graphiql", timeout=5).status_code == 404
+
+
+def test_queries_survive_dead_database_connections(proxy: ProxyServer, tokens, database_url) -> None:
+    """As after a PostgreSQL restart: every pooled connection of this proxy is killed."""
+    import psycopg
+
+    assert proxy.post(QUERY, token=tokens["alice"]).status_code == 200
+    port = proxy.url.rsplit(":", 1)[1]
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        killed = conn.execute(
+            "select count(*) filter (where pg_terminate_backend(pid)) from pg_stat_activity"
+            " where application_name = %s", (f"jim-proxy:{port}",),
+        ).fetchone()[0]
+    assert killed >= 1
+    for _ in range(3):
+        response = proxy.post("{ exerciseCollection(first: 1) { edges { node { id } } } }",
+                              token=tokens["alice"], headers={"X-Cache-Bypass": "1"})
+        assert response.status_code == 200, response.text
