@@ -83,3 +83,20 @@ def expected_mutation(data: Any, rules: Any, expected: dict[str, Any]) -> Verdic
     want = canonical(expected, rules)
     difference = first_difference(want, got)
     return Verdict(difference is None, difference or "wrote and echoed the expected row")
+
+
+def check_cached(system: Any, scenario: Any, fixtures: dict[str, Any], authorization: str | None,
+                 uncached_answer: Any, uncached_verdict: Verdict | None) -> Verdict:
+    """The cached read must answer like uncached jim, and really come from the cache."""
+    if uncached_answer is None or not (uncached_verdict and uncached_verdict.ok):
+        return Verdict(False, "uncached jim has no verified answer to compare with")
+    body = scenario.body("jim", fixtures)
+    post(system.url, body, authorization)
+    status, payload, headers = post(system.url, body, authorization)
+    data, error = graphql_data(status, payload)
+    if error:
+        return Verdict(False, error)
+    if headers.get("x-cache", "").upper() != "HIT":
+        return Verdict(False, f"second identical read was not a cache hit (X-Cache: {headers.get('x-cache', 'absent')})")
+    verdict = agree({"jim": uncached_answer, "jim_cached": data}, scenario.normalise, "jim")
+    return verdict["jim_cached"]

@@ -11,14 +11,18 @@ run Python code (the engine; the SQL it executes shows as the engine's `run` fra
 
 from __future__ import annotations
 
+import argparse
 import re
 import subprocess
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
-from peerbench import procs, wrk
+from peerbench import procs, tokens, wrk
+from peerbench.scenarios import Scenario
 
 _LINE = re.compile(r":\d+\)$")
 
@@ -113,3 +117,36 @@ def lua_script(out: Path, name: str, body: str, authorization: str | None) -> Pa
     script = out / f"{name}.lua"
     wrk.write_script(script, body, authorization, first=90_000_000)
     return script
+
+
+def run_profiles(args: argparse.Namespace, scenarios: list[Scenario], runs: list[Any], server: procs.Server,
+                 admin_url: str, fixtures: dict[str, Any], realm: tokens.Realm,
+                 jim: Any, say: Callable[[str], None]) -> dict[str, Any]:
+    """py-spy on jim (proxy processes and engine backends) for the scenarios it loses."""
+    rps = {(r.scenario, r.system): r.load.get("rps") for r in runs if r.status == "ok"}
+    py_spy = args.cache_dir / "venv" / "bin" / "py-spy"
+    out = args.out / "profiles"
+    chosen = []
+    for scenario in scenarios:
+        if not scenario.is_read:
+            continue
+        mine = rps.get((scenario.name, "jim"))
+        targets = [("pg4", 1.5), ("pg5", 1.0), ("ceiling", 0.5)]
+        loses = mine is not None and any(
+            rps.get((scenario.name, other)) and mine < goal * rps[(scenario.name, other)]  # type: ignore[operator]
+            for other, goal in targets)
+        if args.profile_all or loses:
+            chosen.append(scenario)
+    user_tokens = {u: realm.token(u) for u in ("alice", "carol")}
+    profiles = {}
+    for scenario in chosen:
+        say(f"profiling jim on {scenario.name} ({args.profile_seconds} s)")
+        try:
+            script = lua_script(out, scenario.name, scenario.body("jim", fixtures),
+                                        tokens.authorization(user_tokens, scenario.user))
+            profiles[scenario.name] = record(
+                py_spy, server, admin_url, args.database, jim.url, script, args.profile_seconds, out,
+                scenario.name, args.connections, args.threads)
+        except (OSError, subprocess.SubprocessError) as error:  # a profile is extra: keep the results
+            say(f"  profiling failed: {error}")
+    return profiles

@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -116,8 +115,8 @@ def main(argv: list[str] | None = None) -> int:
         if (args.profile or args.profile_all) and "jim" in servers:
             for key in [k for k in servers if k != "jim"]:
                 servers[key].stop()  # every authenticator backend left is jim's
-            profiles = run_profiles(args, scenarios, runs, servers["jim"], admin_url, fixtures, realm,
-                                    next(s for s in http if s.key == "jim"))
+            profiles = profile.run_profiles(args, scenarios, runs, servers["jim"], admin_url, fixtures, realm,
+                                            next(s for s in http if s.key == "jim"), say)
     finally:
         for server in servers.values():
             server.stop()
@@ -136,39 +135,6 @@ def main(argv: list[str] | None = None) -> int:
     say("results: " + ", ".join(str(p) for p in paths))
     print(report.markdown(results))
     return 0
-
-
-def run_profiles(args: argparse.Namespace, scenarios: list[Scenario], runs: list[Run], server: procs.Server,
-                 admin_url: str, fixtures: dict[str, Any], realm: tokens.Realm,
-                 jim: systems.System) -> dict[str, Any]:
-    """py-spy on jim (proxy processes and engine backends) for the scenarios it loses."""
-    rps = {(r.scenario, r.system): r.load.get("rps") for r in runs if r.status == "ok"}
-    py_spy = args.cache_dir / "venv" / "bin" / "py-spy"
-    out = args.out / "profiles"
-    chosen = []
-    for scenario in scenarios:
-        if not scenario.is_read:
-            continue
-        mine = rps.get((scenario.name, "jim"))
-        targets = [("pg4", 1.5), ("pg5", 1.0), ("ceiling", 0.5)]
-        loses = mine is not None and any(
-            rps.get((scenario.name, other)) and mine < goal * rps[(scenario.name, other)]  # type: ignore[operator]
-            for other, goal in targets)
-        if args.profile_all or loses:
-            chosen.append(scenario)
-    user_tokens = {u: realm.token(u) for u in ("alice", "carol")}
-    profiles = {}
-    for scenario in chosen:
-        say(f"profiling jim on {scenario.name} ({args.profile_seconds} s)")
-        try:
-            script = profile.lua_script(out, scenario.name, scenario.body("jim", fixtures),
-                                        tokens.authorization(user_tokens, scenario.user))
-            profiles[scenario.name] = profile.record(
-                py_spy, server, admin_url, args.database, jim.url, script, args.profile_seconds, out,
-                scenario.name, args.connections, args.threads)
-        except (OSError, subprocess.SubprocessError) as error:  # a profile is extra: keep the results
-            say(f"  profiling failed: {error}")
-    return profiles
 
 
 def say(message: str) -> None:
@@ -257,7 +223,7 @@ def run_scenario(scenario: Scenario, args: argparse.Namespace, http: list[system
     for key, error in failures.items():
         verdicts[key] = checks.Verdict(False, error)
     if cached is not None:
-        verdicts["jim_cached"] = check_cached(cached, scenario, fixtures, authorization, answers.get("jim"), verdicts.get("jim"))
+        verdicts["jim_cached"] = checks.check_cached(cached, scenario, fixtures, authorization, answers.get("jim"), verdicts.get("jim"))
 
     # 2. timed rounds, the systems interleaved (peerbench.timing)
     labels = {s.key: s.label for s in http} | {"ceiling": "raw SQL ceiling (pgbench)", "jim_sql": "jim engine, SQL only (pgbench)"}
@@ -303,23 +269,6 @@ def _safe(fn: Any, failures: dict[str, str], key: str) -> Any:
     except psycopg.Error as error:
         failures[key] = f"SQL error: {str(error).splitlines()[0]}"
         return None
-
-
-def check_cached(system: systems.System, scenario: Scenario, fixtures: dict[str, Any], authorization: str | None,
-                 uncached_answer: Any, uncached_verdict: checks.Verdict | None) -> checks.Verdict:
-    """The cached read must answer like uncached jim, and really come from the cache."""
-    if uncached_answer is None or not (uncached_verdict and uncached_verdict.ok):
-        return checks.Verdict(False, "uncached jim has no verified answer to compare with")
-    body = scenario.body("jim", fixtures)
-    checks.post(system.url, body, authorization)
-    status, payload, headers = checks.post(system.url, body, authorization)
-    data, error = checks.graphql_data(status, payload)
-    if error:
-        return checks.Verdict(False, error)
-    if headers.get("x-cache", "").upper() != "HIT":
-        return checks.Verdict(False, f"second identical read was not a cache hit (X-Cache: {headers.get('x-cache', 'absent')})")
-    verdict = checks.agree({"jim": uncached_answer, "jim_cached": data}, scenario.normalise, "jim")
-    return verdict["jim_cached"]
 
 
 def _wrk_cell(args: argparse.Namespace, system: systems.System, scenario: Scenario, fx: dict[str, Any],
