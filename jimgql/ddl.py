@@ -74,6 +74,11 @@ create or replace function graphql._bump_schema_version() returns event_trigger
 language plpgsql security definer set search_path = pg_catalog
 as {TAG}
 begin
+    -- A read-only transaction can still create temporary objects; those are never exposed
+    -- (pg_temp is not reflected) and it could not record a version anyway.
+    if current_setting('transaction_read_only') = 'on' then
+        return;
+    end if;
     insert into graphql._schema_version (version) values (nextval('graphql.seq_schema_version'));
 end
 {TAG};
