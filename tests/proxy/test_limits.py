@@ -50,3 +50,17 @@ def test_rate_limit_per_ip_for_anonymous(limited) -> None:
     statuses = [limited.post("{ __typename }").status_code for _ in range(4)]
     assert statuses[:3] == [200] * 3 and statuses[3] == 429
     assert limited.metric("jim_proxy_rate_limited_total") >= 1
+
+
+def test_per_role_statement_timeout(database_url, keycloak, tokens) -> None:
+    query = "{ exerciseCollection(first: 30) { edges { node { id name metrics } } } }"
+    with running_redis() as redis_server, running_proxy(
+        database_url, REDIS_URL=redis_server.url, CACHE_ENABLED="false",
+        ROLE_STATEMENT_TIMEOUTS="anon=1ms,authenticated=10s,admin=30s",
+    ) as server:
+        anon = server.post(query)
+        assert anon.status_code == 504, anon.text
+        assert anon.json()["errors"][0]["extensions"]["code"] == "STATEMENT_TIMEOUT"
+        assert "canceling" not in anon.text  # no SQL error text leaks
+        member = server.post(query, token=tokens["alice"])
+        assert member.status_code == 200 and "errors" not in member.json()
