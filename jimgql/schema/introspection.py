@@ -132,6 +132,11 @@ class _Converter:
         return self.schema.introspection or frozenset()
 
     def build_schema(self) -> GraphQLSchema:
+        # graphql-core's built-in scalars are shared singletons (the introspection types use
+        # them); only this engine uses graphql-core in the server, so give them pg_graphql's
+        # descriptions.
+        for name, scalar in STANDARD.items():
+            scalar.description = self.schema.types[name].description
         mutation = self.named("Mutation") if self.schema.mutation else None
         types = [self.named(n) for n in sorted(self.visible) if n not in STANDARD]
         gql = GraphQLSchema(self.named("Query"), mutation, types=types, directives=DIRECTIVES)
