@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -43,9 +44,19 @@ def cmd_proxy(args: argparse.Namespace) -> int:
                                    "proxy_workers": args.workers}.items() if v is not None}
     if overrides:
         settings = settings.model_copy(update=overrides)
-    from proxy.app import check_roles
+    import psycopg
 
-    check_roles(settings)  # fail here, with one message, rather than in every worker
+    from proxy.app import check_roles
+    from proxy.roles import RoleConfigError
+
+    try:
+        check_roles(settings)  # fail here, with one message, rather than in every worker
+    except psycopg.OperationalError as exc:
+        print(f"jim: cannot connect to PostgreSQL as authenticator: {str(exc).strip()}", file=sys.stderr)
+        return 1
+    except RoleConfigError as exc:
+        print(f"jim: {exc}", file=sys.stderr)
+        return 1
 
     from gunicorn.app.base import BaseApplication
     from prometheus_client import multiprocess

@@ -73,10 +73,30 @@ def analyse(query: str, operation_name: str | None) -> Operation | None:
     )
 
 
+_INTROSPECTION = frozenset({"__schema", "__type"})
+
+
+def _aliases(selection_set: SelectionSetNode | None) -> int:
+    if selection_set is None:
+        return 0
+    total = 0
+    for node in selection_set.selections:
+        if isinstance(node, FieldNode):
+            total += (node.alias is not None) + _aliases(node.selection_set)
+        elif isinstance(node, InlineFragmentNode):
+            total += _aliases(node.selection_set)
+    return total
+
+
 class _Counter:
     """Depth, fields and aliases, following fragment spreads (each use counts: that is the
     work the database does). A fragment cycle is invalid GraphQL; it is not followed twice,
-    and the engine reports it."""
+    and the engine reports it.
+
+    Introspection (`__schema`, `__type`) counts as one field of depth one: its size is
+    bounded by the schema, not by the data, and tools send deep standard introspection
+    queries (GraphiQL's is 15 levels, 229 fields). Aliases are counted everywhere, so the
+    same introspection cannot be repeated without limit."""
 
     # A hard stop so a pathological document cannot make the analysis itself expensive.
     MAX_WORK = 100_000
@@ -96,7 +116,9 @@ class _Counter:
                 if node.alias is not None:
                     self.aliases += 1
                 below = depth + 1
-                if node.selection_set is not None:
+                if node.name.value in _INTROSPECTION:
+                    self.aliases += _aliases(node.selection_set)
+                elif node.selection_set is not None:
                     below = self.walk(node.selection_set, depth + 1, seen)
                 deepest = max(deepest, below)
             elif isinstance(node, InlineFragmentNode):

@@ -111,3 +111,12 @@ def test_sqlstate_mapping_hides_sql() -> None:
     assert set(CUSTOM_SQLSTATES) == {"JIM01", "JIM02", "JIM03"}
     custom = from_sqlstate("JIM01", 'metric "rpe" does not apply')
     assert custom.status == 400 and custom.message == 'metric "rpe" does not apply'
+
+
+def test_standard_introspection_fits_the_default_limits() -> None:
+    from graphql import get_introspection_query
+
+    op = analyse(get_introspection_query(descriptions=True, specified_by_url=True), None)
+    assert op.depth == 1 and op.fields == 1
+    repeated = analyse("{ a: __schema { t: types { name } } b: __schema { t: types { name } } }", None)
+    assert repeated.aliases == 4  # repeating it still spends the alias budget
