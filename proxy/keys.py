@@ -15,6 +15,8 @@ import time
 from jwcrypto import jwk
 from keycloak import KeycloakOpenID
 
+from proxy.metrics import JWKS_FETCHES
+
 log = logging.getLogger("jim.proxy.keys")
 
 # Only signature keys of asymmetric types are ever used to verify a token.
@@ -49,6 +51,7 @@ class KeyStore:
             if not force and time.monotonic() - self._fetched_at < self._min_refresh:
                 return False
             self._fetched_at = time.monotonic()
+            JWKS_FETCHES.inc()
             try:
                 document = await self._openid.a_certs()
             except Exception as exc:  # network, HTTP or JSON errors: keep the keys we have

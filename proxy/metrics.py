@@ -34,6 +34,9 @@ LATENCY = Histogram(
 AUTH_FAILURES = Counter(
     "jim_proxy_auth_failures_total", "Refused bearer tokens, by reason", ["reason"]
 )
+JWKS_FETCHES = Counter(
+    "jim_proxy_jwks_fetches_total", "Fetches of the realm's signing keys (start, unknown kid)"
+)
 POOL = Gauge(
     "jim_proxy_db_pool_connections",
     "Postgres pool connections by state (size, idle, waiting requests)",

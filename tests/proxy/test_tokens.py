@@ -171,3 +171,28 @@ def test_tokens_are_never_logged(proxy, tokens) -> None:
     text = proxy.log_path.read_text()
     assert tokens["carol"][:-5] not in text
     assert tokens["carol"].split(".")[1] not in text
+
+
+def test_unknown_kids_refetch_the_keys_at_most_once_per_interval(database_url, keycloak) -> None:
+    from tests.proxy.servers import running_proxy
+
+    with running_proxy(database_url, JWKS_MIN_REFRESH_SECONDS="60", RATE_LIMIT_ANON_REQUESTS="0") as server:
+        before = server.metric("jim_proxy_jwks_fetches_total")
+        for i in range(5):
+            stranger = jwk.JWK.generate(kty="RSA", size=2048)
+            token = forge.signed(forge.claims(), stranger, f"made-up-kid-{i}")
+            assert server.post("{ __typename }", token=token).status_code == 401
+        assert server.metric("jim_proxy_jwks_fetches_total") - before <= 1
+
+
+def test_the_proxy_refuses_to_start_with_roles_authenticator_lacks(database_url) -> None:
+    import subprocess
+    import sys
+
+    from tests.proxy.servers import REPO, proxy_environment
+
+    env = proxy_environment(database_url, ALLOWED_ROLES="anon,authenticated,admin,worker", PROXY_PORT="18099")
+    result = subprocess.run([sys.executable, "-m", "jim.cli", "proxy"], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert "worker" in result.stderr and "Traceback" not in result.stderr
