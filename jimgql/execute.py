@@ -130,6 +130,7 @@ def resolve(rt: Runtime, query: str, variables_text: str | None, operation_name:
         variables = parse_variables(variables_text)
     except OperationError as exc:
         return error_response(exc.message, with_data=False)
+    query = query or ""  # a null query is an empty document: a parse error, not a crash
     fresh = rt.last is None
     state = rt.state() if fresh else rt.last
     assert state is not None
