@@ -17,7 +17,13 @@ import pytest
 from jimgql.install import install_into
 from tests.engine.support import resolve
 
-BINDIR = Path(subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=True).stdout.strip())
+
+def _bindir(url: str) -> Path:
+    """The server's own binaries (initdb, pg_ctl): the same PostgreSQL as the test server."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute("select setting from pg_config where name = 'BINDIR'").fetchone()
+    assert row is not None
+    return Path(row[0])
 
 
 def _as_postgres(args: list[str]) -> None:
@@ -34,19 +40,20 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def fresh_cluster() -> Iterator[str]:
+def fresh_cluster(engine_url: str) -> Iterator[str]:
+    bindir = _bindir(engine_url)
     data = Path(tempfile.mkdtemp(prefix="jimgql-cluster-", dir="/tmp"))
     if os.geteuid() == 0:
         shutil.chown(data, "postgres", "postgres")
     port = _free_port()
-    _as_postgres([str(BINDIR / "initdb"), "-D", str(data / "pg"), "-U", "jim", "--auth=trust",
+    _as_postgres([str(bindir / "initdb"), "-D", str(data / "pg"), "-U", "jim", "--auth=trust",
                   "--no-sync", "-E", "UTF8"])
-    _as_postgres([str(BINDIR / "pg_ctl"), "-D", str(data / "pg"), "-l", str(data / "pg" / "log"), "-w",
+    _as_postgres([str(bindir / "pg_ctl"), "-D", str(data / "pg"), "-l", str(data / "pg" / "log"), "-w",
                   "-o", f"'-p {port} -k {data} -c listen_addresses=127.0.0.1 -c fsync=off'", "start"])
     try:
         yield f"postgresql://jim@127.0.0.1:{port}/postgres"
     finally:
-        _as_postgres([str(BINDIR / "pg_ctl"), "-D", str(data / "pg"), "-m", "immediate", "stop"])
+        _as_postgres([str(bindir / "pg_ctl"), "-D", str(data / "pg"), "-m", "immediate", "stop"])
         shutil.rmtree(data, ignore_errors=True)
 
 
