@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from jimgql import directives, inflect
 from jimgql.catalog import Catalog, Column, PgType, Relation
-from jimgql.schema import aggregates, functions, mutations, relations
+from jimgql.schema import aggregates, builtins, functions, mutations, relations
 from jimgql.schema.meta import (
     ByPkRoot,
     CollectionRoot,
@@ -22,19 +22,13 @@ from jimgql.schema.meta import (
     TableInfo,
 )
 from jimgql.schema.scalars import (
-    ENUM_FILTER_OPS,
-    FILTER_OPS,
     LIST_FILTER_SCALARS,
     ORDERABLE,
     SCALAR_BY_OID,
     STRING_TYPES_BY_NAME,
-    builtin_scalars,
-    filter_input,
-    list_filter_input,
 )
 from jimgql.schema.types import (
     EnumType,
-    EnumValue,
     Field,
     InputObjectType,
     InputValue,
@@ -130,8 +124,8 @@ class Builder:
 
     # -- build ----------------------------------------------------------------------------
     def build(self) -> Schema:
-        self._builtins()
-        self._enums()
+        builtins.add_builtins(self)
+        builtins.add_enums(self)
         for rel in self.catalog.relations:
             self._table(rel)
         for table in self.tables.values():
@@ -153,51 +147,6 @@ class Builder:
             node_tables={(t.rel.schema, t.rel.name): t for t in self.tables.values()},
         )
         return schema
-
-    def _builtins(self) -> None:
-        for scalar in builtin_scalars():
-            self.add_type(scalar)
-        for name, ops in FILTER_OPS.items():
-            self.add_type(filter_input(name, ops))
-        for name in LIST_FILTER_SCALARS:
-            self.add_type(list_filter_input(name))
-        self.add_type(EnumType("FilterIs", None, None, values=[EnumValue("NULL"), EnumValue("NOT_NULL")]))
-        self.add_type(EnumType(
-            "OrderByDirection", "Defines a per-field sorting order", None,
-            values=[
-                EnumValue("AscNullsFirst", "Ascending order, nulls first"),
-                EnumValue("AscNullsLast", "Ascending order, nulls last"),
-                EnumValue("DescNullsFirst", "Descending order, nulls first"),
-                EnumValue("DescNullsLast", "Descending order, nulls last"),
-            ],
-        ))
-        self.add_type(ObjectType("PageInfo", None, None, fields={
-            "endCursor": Field("endCursor", named("String")),
-            "hasNextPage": Field("hasNextPage", non_null("Boolean")),
-            "hasPreviousPage": Field("hasPreviousPage", non_null("Boolean")),
-            "startCursor": Field("startCursor", named("String")),
-        }))
-        self.add_type(InterfaceType("Node", None, None, fields={
-            "nodeId": Field("nodeId", non_null("ID"), "Retrieves a record by `ID`"),
-        }))
-
-    def _enums(self) -> None:
-        for t in self.catalog.types.values():
-            if t.kind != "e":
-                continue
-            name = self.enum_name(t)
-            if name is None or not inflect.is_valid_name(name):
-                continue
-            mappings = t.directive.get("mappings")
-            mappings = mappings if isinstance(mappings, dict) else {}
-            values = []
-            for label in t.labels:
-                value = mappings.get(label, label)
-                if isinstance(value, str) and inflect.is_valid_name(value):
-                    values.append(EnumValue(value, None, label))
-            if self.add_type(EnumType(name, directives.description(t.directive), t.schema,
-                                      values=values, pg_oid=t.oid)):
-                self.add_type(filter_input(name, ENUM_FILTER_OPS, origin=t.schema))
 
     def _table(self, rel: Relation) -> None:
         if not rel.can_select:
