@@ -221,7 +221,7 @@ class AmqpLink:
 
     def _stop_loop(self, connection: pika.SelectConnection, reason: object) -> None:
         if not self._closing.is_set():
-            log.warning("%s: RabbitMQ connection closed: %s", self._name, reason)
+            log.warning("%s: RabbitMQ connection closed: %s", self._name, str(reason) or repr(reason))
         connection.ioloop.stop()
 
     def _close_now(self) -> None:

@@ -73,6 +73,7 @@ class Consumer:
         """Handle deliveries until stopped; the current message is finished first.
         Raises BrokerUnavailable / DatabaseUnavailable when a server stays unreachable."""
         try:
+            self._db.get()  # a wrong DATABASE_URL fails now, not at the first message
             while not self._stop.is_set():
                 self._ensure_broker()
                 try:
