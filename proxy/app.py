@@ -105,13 +105,15 @@ class Proxy:
         if settings.cache_enabled:
             self.cache = ResponseCache(self.redis, lock_wait_ms=settings.cache_lock_wait_ms)
             self.listener = InvalidationListener(settings.authenticator_url, self.cache, self.tables.clear)
-        self.runner = CachedExecutor(self.executor, self.cache, self.tables, self.listener, settings.ttl_for)
-        self.persisted = PersistedQueries(
-            self.redis, allow_list_only=settings.persisted_queries_only, apq_ttl=settings.apq_ttl_seconds
-        )
         self.rate_limiter = RateLimiter(
             self.redis, user_limit=settings.rate_limit_requests,
             anon_limit=settings.rate_limit_anon_requests, window=settings.rate_limit_window_seconds,
+        )
+        self.runner = CachedExecutor(
+            self.executor, self.cache, self.tables, self.listener, settings.ttl_for, self.rate_limiter
+        )
+        self.persisted = PersistedQueries(
+            self.redis, allow_list_only=settings.persisted_queries_only, apq_ttl=settings.apq_ttl_seconds
         )
         self.endpoint = GraphQLEndpoint(
             self.authenticator, self.runner, self.persisted, self.rate_limiter, settings

@@ -35,16 +35,23 @@ EPOCH = "*"
 ENTRY = "jim:c:"
 LOCK = "jim:l:"
 
-# One round trip: the epoch and the tables' versions, then the entry filed under them.
+# One round trip: the caller's rate-limit count (when a key is given), the epoch and the
+# tables' versions, then the entry filed under them.
+# ARGV: entry prefix, rate key ('' for none), rate key ttl, table names...
 _LOOKUP = """
+local used = false
+if ARGV[2] ~= '' then
+  used = redis.call('INCR', ARGV[2])
+  if used == 1 then redis.call('EXPIRE', ARGV[2], ARGV[3]) end
+end
 local fields = {'*'}
-for i = 2, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 4, #ARGV do fields[#fields + 1] = ARGV[i] end
 local v = redis.call('HMGET', KEYS[1], unpack(fields))
-if not v[1] then return {'', false} end
+if not v[1] then return {'', false, used} end
 local parts = {}
 for i = 1, #v do parts[i] = v[i] or '0' end
 local suffix = table.concat(parts, '.')
-return {suffix, redis.call('GET', ARGV[1] .. ':' .. suffix)}
+return {suffix, redis.call('GET', ARGV[1] .. ':' .. suffix), used}
 """
 
 
@@ -52,6 +59,7 @@ return {suffix, redis.call('GET', ARGV[1] .. ':' .. suffix)}
 class Lookup:
     key: str | None  # the full entry key, None when the cache has no epoch yet
     value: bytes | None
+    rate_count: int | None  # the caller's requests in the rate window, when asked
 
 
 def request_digest(normalized: str, variables: dict | None, operation_name: str | None,
@@ -75,14 +83,19 @@ class ResponseCache:
         else:
             await client.hsetnx(VERSIONS, EPOCH, uuid.uuid4().hex)
 
-    async def lookup(self, digest: str, tables: tuple[str, ...]) -> Lookup:
-        suffix, value = await self.guard.run(
-            "lookup", lambda r: self._lookup(keys=[VERSIONS], args=[ENTRY + digest, *tables], client=r)
+    async def lookup(self, digest: str, tables: tuple[str, ...],
+                     rate: tuple[str, int] | None = None) -> Lookup:
+        """The entry (and, given (key, ttl), the incremented rate-limit count) in one round trip."""
+        rate_key, rate_ttl = rate or ("", 0)
+        args = [ENTRY + digest, rate_key, rate_ttl, *tables]
+        suffix, value, used = await self.guard.run(
+            "lookup", lambda r: self._lookup(keys=[VERSIONS], args=args, client=r)
         )
+        count = int(used) if used is not None else None
         if not suffix:
             await self.new_epoch(only_if_missing=True)
-            return Lookup(None, None)
-        return Lookup(f"{ENTRY}{digest}:{suffix.decode()}", value)
+            return Lookup(None, None, count)
+        return Lookup(f"{ENTRY}{digest}:{suffix.decode()}", value, count)
 
     async def store(self, key: str, body: str, ttl: int) -> None:
         await self.guard.run("store", lambda r: r.set(key, body, ex=ttl))

@@ -19,6 +19,7 @@ from proxy.auth import Identity
 from proxy.cache import ResponseCache, request_digest
 from proxy.executor import Executor, Outcome
 from proxy.invalidation import InvalidationListener
+from proxy.limits import RateLimiter, RateTicket
 from proxy.metrics import CACHE
 from proxy.operation import Operation
 from proxy.redis_guard import RedisUnavailable
@@ -39,7 +40,8 @@ class Answer:
 
 class CachedExecutor:
     def __init__(self, executor: Executor, cache: ResponseCache | None, tables: TableResolver,
-                 listener: InvalidationListener | None, ttl_for) -> None:
+                 listener: InvalidationListener | None, ttl_for, limiter: RateLimiter) -> None:
+        self.limiter = limiter
         self.executor = executor
         self.cache = cache
         self.tables = tables
@@ -47,9 +49,12 @@ class CachedExecutor:
         self.ttl_for = ttl_for
 
     async def run(self, identity: Identity, gql: GraphQLRequest, query: str | None,
-                  operation: Operation | None, *, bypass: bool) -> Answer:
+                  operation: Operation | None, *, bypass: bool, ticket: RateTicket | None) -> Answer:
+        """Answer the operation. The rate limit is applied before the database is asked
+        anything; on a cache lookup it travels in the same Redis round trip."""
         kind = operation.kind if operation else None
         if kind == "mutation":
+            await self.limiter.check(ticket)
             return await self._mutation(identity, gql, query, operation)
         ttl = self.ttl_for(operation.name if operation else gql.operation_name)
         usable = (
@@ -57,21 +62,30 @@ class CachedExecutor:
             and self.listener is not None and self.listener.healthy and not self.cache.guard.skipping
         )
         if usable and query is not None and operation is not None:
-            tables = await self.tables.for_operation(
-                operation.normalized, gql.operation_name, identity.role, identity.claims, query, gql.variables
-            )
+            tables = self.tables.known(operation.normalized, gql.operation_name, identity.role)
+            if tables is None:
+                await self.limiter.check(ticket)  # asking the engine for the tables is database work
+                ticket = None
+                tables = await self.tables.for_operation(
+                    operation.normalized, gql.operation_name, identity.role, identity.claims, query, gql.variables
+                )
             if tables is not None:
                 digest = request_digest(operation.normalized, gql.variables, gql.operation_name,
                                         identity.role, identity.user_id or "anon")
+                rate = (ticket.key, ticket.window + 1) if ticket is not None else None
                 try:
-                    found = await self.cache.lookup(digest, tables.reads)  # type: ignore[union-attr]
+                    found = await self.cache.lookup(digest, tables.reads, rate)  # type: ignore[union-attr]
                 except RedisUnavailable:
                     found = None
+                if ticket is not None and found is not None and found.rate_count is not None:
+                    ticket.verdict(found.rate_count)
+                    ticket = None
                 if found is not None and found.value is not None:
                     CACHE.labels("hit").inc()
                     return Answer(found.value, False, HIT)
                 if found is not None and found.key is not None:
                     return await self._compute(found.key, identity, gql, query, ttl)
+        await self.limiter.check(ticket)
         CACHE.labels("bypass").inc()
         outcome = await self._execute(identity, gql, query)
         return Answer(outcome.body, outcome.has_errors, BYPASS)

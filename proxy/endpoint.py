@@ -80,8 +80,9 @@ class GraphQLEndpoint:
                     405, "METHOD_NOT_ALLOWED", "Only queries may be sent with GET; POST mutations.",
                     headers=(("Allow", "POST"),),
                 )
-            await self.rate_limiter.check(identity.user_id, request.client.host if request.client else "-")
-            answer = await self.runner.run(identity, gql, query, operation, bypass=wants_bypass(request))
+            ticket = self.rate_limiter.ticket(identity.user_id, request.client.host if request.client else "-")
+            answer = await self.runner.run(identity, gql, query, operation,
+                                           bypass=wants_bypass(request), ticket=ticket)
         except PersistedQueryNotFound as missing:
             self._count(kind, "client_error", started)
             return Response(json.dumps(missing.body), media_type=media_type)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import dataclass
 
 from proxy.errors import ApiError
 from proxy.metrics import LIMIT_REFUSALS, RATE_LIMITED
@@ -34,6 +35,29 @@ def check_shape(operation: Operation, *, max_depth: int, max_fields: int, max_al
                        f"The operation uses {operation.aliases} aliases; the limit is {max_aliases}.")
 
 
+@dataclass(frozen=True)
+class RateTicket:
+    """One request's place in its caller's rate window (counted by RateLimiter.check, or
+    in the same Redis round trip as the cache lookup)."""
+
+    key: str
+    limit: int
+    window: int
+    window_index: int
+    now: float
+
+    def verdict(self, used: int) -> None:
+        if used <= self.limit:
+            return
+        RATE_LIMITED.inc()
+        retry_after = max(1, math.ceil((self.window_index + 1) * self.window - self.now))
+        raise ApiError(
+            429, "RATE_LIMITED",
+            f"Too many requests: {self.limit} per {self.window} s. Retry in {retry_after} s.",
+            headers=(("Retry-After", str(retry_after)),),
+        )
+
+
 class RateLimiter:
     def __init__(self, guard: RedisGuard, *, user_limit: int, anon_limit: int, window: int) -> None:
         self._guard = guard
@@ -41,19 +65,23 @@ class RateLimiter:
         self._anon_limit = anon_limit
         self._window = window
 
-    async def check(self, user_id: str | None, client_ip: str) -> None:
+    def ticket(self, user_id: str | None, client_ip: str) -> RateTicket | None:
         limit = self._user_limit if user_id else self._anon_limit
         if limit <= 0:
-            return
+            return None
         now = time.time()
         window_index = int(now // self._window)
         key = f"jim:rl:{'u:' + user_id if user_id else 'ip:' + client_ip}:{window_index}"
-        window = self._window
+        return RateTicket(key, limit, self._window, window_index, now)
+
+    async def check(self, ticket: RateTicket | None) -> None:
+        if ticket is None:
+            return
 
         async def count(r) -> int:
             async with r.pipeline(transaction=False) as pipe:
-                pipe.incr(key)
-                pipe.expire(key, window + 1)
+                pipe.incr(ticket.key)
+                pipe.expire(ticket.key, ticket.window + 1)
                 used, _ = await pipe.execute()
             return int(used)
 
@@ -61,11 +89,4 @@ class RateLimiter:
             used = await self._guard.run("rate_limit", count)
         except RedisUnavailable:
             return
-        if used > limit:
-            RATE_LIMITED.inc()
-            retry_after = max(1, math.ceil((window_index + 1) * self._window - now))
-            raise ApiError(
-                429, "RATE_LIMITED",
-                f"Too many requests: {limit} per {self._window} s. Retry in {retry_after} s.",
-                headers=(("Retry-After", str(retry_after)),),
-            )
+        ticket.verdict(used)

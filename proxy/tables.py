@@ -64,6 +64,10 @@ class TableResolver:
             self._tracked = tuple(sorted(row[0] if row else []))
         return self._tracked
 
+    def known(self, normalized: str, operation_name: str | None, role: str) -> Tables | None:
+        """The operation's tables if this process already knows them (no database call)."""
+        return self._known.get((normalized, operation_name, role))
+
     async def for_operation(self, normalized: str, operation_name: str | None, role: str,
                             claims: dict, query: str, variables: dict | None) -> Tables | None:
         """The operation's tables, or None when the engine rejects it (not cacheable)."""
