@@ -169,7 +169,10 @@ class Builder:
             if info is None:
                 continue
             by_column[col.name] = info
-            if col.can_select and info.field not in columns and info.field != "nodeId":
+            # A column whose name is not a valid GraphQL name is not a field, but it still
+            # identifies rows (node ids) when it is part of the primary key.
+            if (col.can_select and inflect.is_valid_name(info.field)
+                    and info.field not in columns and info.field != "nodeId"):
                 columns[info.field] = info
         pk = [by_column.get(name) for name in pk_names]
         if any(c is None or not c.column.can_select for c in pk):
@@ -195,8 +198,6 @@ class Builder:
             return None
         scalar, is_list, pg, elem = mapped
         name = directives.name(col.directive) or inflect.field_name(col.name, inflect_names)
-        if not inflect.is_valid_name(name):
-            return None
         enum = scalar if isinstance(self.types.get(scalar), EnumType) else None
         return ColumnInfo(col, name, scalar, is_list, pg, elem, enum)
 
@@ -230,8 +231,9 @@ class Builder:
             for name, info in table.columns.items()
             if not info.is_list and (info.scalar in ORDERABLE or info.enum is not None)
         }
-        self.add_type(InputObjectType(table.names("OrderBy"), None, origin, fields=order_fields,
-                                      meta=table))
+        if order_fields:  # an input type needs fields; without any, no orderBy argument
+            self.add_type(InputObjectType(table.names("OrderBy"), None, origin,
+                                          fields=order_fields, meta=table))
 
     def _filter_type(self, table: TableInfo) -> InputObjectType:
         name = table.names("Filter")
@@ -260,10 +262,11 @@ class Builder:
             "filter", named(table.names("Filter")),
             "Filters to apply to the results set when querying from the collection",
         )
-        args["orderBy"] = InputValue(
-            "orderBy", list_of(non_null(table.names("OrderBy"))),
-            "Sort order to apply to the collection",
-        )
+        if table.names("OrderBy") in self.types:
+            args["orderBy"] = InputValue(
+                "orderBy", list_of(non_null(table.names("OrderBy"))),
+                "Sort order to apply to the collection",
+            )
         return args
 
     def _finish_connection(self, table: TableInfo) -> None:
@@ -290,7 +293,8 @@ class Builder:
                 f"A pagable collection of type `{table.type_name}`",
                 args=self.collection_args(table), meta=CollectionRoot(table),
             ))
-            if all(c.scalar in BYPK_SCALARS and not c.is_list for c in table.pk):
+            if all(c.scalar in BYPK_SCALARS and not c.is_list and c.field in table.columns
+                   for c in table.pk):
                 fields.setdefault(base + "ByPk", Field(
                     base + "ByPk", named(table.type_name),
                     f"Retrieve a record of type `{table.type_name}` by its primary key",

@@ -186,7 +186,12 @@ def run(schema: Schema, doc: Document, sel: Selected, scope: VariableScope) -> s
     fragments = tuple(d for d in parsed.definitions if isinstance(d, ast.FragmentDefinitionNode))
     document = ast.DocumentNode(definitions=(operation, *fragments))
     variables = {**scope.defaults, **scope.values}
-    result = execute(graphql_schema(schema), document, variable_values=variables)
+    try:
+        result = execute(graphql_schema(schema), document, variable_values=variables)
+    except TypeError as exc:  # graphql-core refusing the schema: say so, not a traceback
+        from jimgql.errors import GraphQLError  # noqa: PLC0415
+
+        raise GraphQLError(f"Introspection is not available for this schema: {exc}") from None
     if result.errors:
         from jimgql.errors import GraphQLError  # noqa: PLC0415
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from jimgql import inflect
 from jimgql.schema.meta import ColumnInfo, MutationRoot, TableInfo
 from jimgql.schema.types import (
     Field,
@@ -29,7 +30,8 @@ RESTRICT = "Restricts the mutation's impact to records matching the criteria"
 
 def writable(info: ColumnInfo) -> bool:
     col = info.column
-    return not col.generated and not col.identity and not col.is_serial
+    return (not col.generated and not col.identity and not col.is_serial
+            and inflect.is_valid_name(info.field))
 
 
 def add_mutations(b: Builder, table: TableInfo) -> None:
