@@ -1,7 +1,8 @@
 """SQL functions in the exposed schemas become fields (pg_graphql's rules).
 
-* A function whose only argument is a table's row type and whose name starts with ``_``
-  extends that table's type (a computed field: scalar, to-one record or connection).
+* A function whose only argument is a table's row type extends that table's type (a
+  computed field): one returning a scalar needs a name starting with ``_``; one returning
+  the rows of a table (to-one record or connection) does not.
 * Other functions go on ``Query`` (stable, immutable) or ``Mutation`` (volatile).
 * Arguments without a default are required; arguments with one are optional (the call
   uses named notation, so Postgres fills the defaults in).
@@ -42,7 +43,9 @@ def add_functions(b: Builder) -> None:
         if func.is_variadic or func.has_out_args:
             continue
         if len(func.arg_types) == 1 and func.arg_types[0] in by_rowtype:
-            if func.name.startswith("_"):
+            # Computed fields: scalar ones need a leading underscore; functions returning
+            # a table's rows (computed relationships) do not.
+            if func.name.startswith("_") or func.return_type in by_rowtype:
                 _computed(b, func, by_rowtype[func.arg_types[0]], by_rowtype)
             continue
         if any(t in by_rowtype or _is_composite(b, t) for t in func.arg_types):
@@ -96,7 +99,8 @@ def _computed(b: Builder, func: Function, table: TableInfo, by_rowtype: dict[int
     if info is None:
         return
     info.computed = True
-    name = directives.name(func.directive) or inflect.field_name(func.name[1:], table.inflect)
+    sql_name = func.name[1:] if func.name.startswith("_") else func.name
+    name = directives.name(func.directive) or inflect.field_name(sql_name, table.inflect)
     obj = b.types[table.type_name]
     assert isinstance(obj, ObjectType)
     if not inflect.is_valid_name(name) or name in obj.fields:
