@@ -9,6 +9,7 @@ was asked for, without errors.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,11 +24,19 @@ class Verdict:
     note: str = ""
 
 
-def post(url: str, body: str, authorization: str | None) -> tuple[int, Any, dict[str, str]]:
+def post(url: str, body: str, authorization: str | None, *, attempts: int = 6) -> tuple[int, Any, dict[str, str]]:
+    """POST once; a 503 (the database restarting: other work shares this machine) is retried
+    for a few seconds before it counts."""
     headers = {"Content-Type": "application/json"}
     if authorization:
         headers["Authorization"] = authorization
-    response = httpx.post(url, content=body, headers=headers, timeout=30)
+    for _ in range(attempts - 1):
+        response = httpx.post(url, content=body, headers=headers, timeout=30)
+        if response.status_code != 503:
+            break
+        time.sleep(2)
+    else:
+        response = httpx.post(url, content=body, headers=headers, timeout=30)
     try:
         payload = response.json()
     except json.JSONDecodeError:

@@ -138,6 +138,8 @@ def run_profiles(args: argparse.Namespace, scenarios: list[Scenario], runs: list
         if args.profile_all or loses:
             chosen.append(scenario)
     user_tokens = {u: realm.token(u) for u in ("alice", "carol")}
+    for stale in out.glob("*") if out.exists() else []:
+        stale.unlink()  # only this run's profiles in the folder
     profiles = {}
     for scenario in chosen:
         say(f"profiling jim on {scenario.name} ({args.profile_seconds} s)")

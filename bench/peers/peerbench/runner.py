@@ -279,7 +279,7 @@ def _wrk_cell(args: argparse.Namespace, system: systems.System, scenario: Scenar
 
     def warm() -> None:
         if args.warmup:
-            wrk.write_script(script, body, authorization, first=50_000_000)
+            wrk.write_script(script, body, authorization, first=80_000_000)
             wrk.run(system.url, script, connections=args.connections, threads=args.threads, seconds=args.warmup)
 
     def round_(number: int) -> wrk.LoadResult:
