@@ -43,6 +43,7 @@ from tests.conftest import create_database_if_missing  # noqa: E402
 from worker.amqp import AmqpLink  # noqa: E402
 from worker.backoff import Backoff  # noqa: E402
 from worker.confirms import Outgoing  # noqa: E402
+from worker.settings import WorkerSettings  # noqa: E402
 from worker.tasks import default_registry  # noqa: E402
 from worker.topology import Topology  # noqa: E402
 
@@ -170,8 +171,8 @@ def main() -> int:
 
         relay = start_relay(prefix)
         time.sleep(2.0)  # connect and declare
+        commit_events(conn, member, args.events)  # one transaction: all visible at its commit
         started = time.perf_counter()
-        commit_events(conn, member, args.events)
         drain = args.events / (wait_delivered(conn, 300) - started)
         purge()
         print(f"  relay drain of backlog   {drain:>9,.0f} ev/s    ratio {drain / raw:.2f} of raw")
@@ -208,7 +209,10 @@ def main() -> int:
         if relay is not None:
             relay.terminate()
             relay.wait(30)
-        for queue in (capture, topology.tasks_queue, topology.dead_queue, topology.retry_queue(1.0)):
+        # The relay process declared the retry queues of its own (default) delays too.
+        relay_delays = WorkerSettings(database_url=DB_URL).retry_delays
+        retry = {topology.retry_queue(d) for d in (*topology.retry_delays, *relay_delays)}
+        for queue in (capture, topology.tasks_queue, topology.dead_queue, *retry):
             channel.queue_delete(queue)
         channel.exchange_delete(topology.events_exchange)
         admin.close()
