@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jimgql.record import Factory, record
+from jimgql.record import field, record
 
 
 @record
@@ -110,7 +110,7 @@ class Catalog:
     foreign_keys: list[ForeignKey]
     types: dict[int, PgType]
     functions: list[Function]
-    search_path: list[str] = Factory(list)
+    search_path: list[str] = field(default_factory=list)
 
     def relation(self, oid: int) -> Relation | None:
         for rel in self.relations:

@@ -23,7 +23,7 @@ from typing import Any
 
 from jimgql import reflect
 from jimgql.errors import GraphQLError
-from jimgql.execute import STATE_COLUMNS, DatabaseError, Engine, error_response
+from jimgql.execute import STATE_COLUMNS, DatabaseError, Engine, Executor, error_response
 from jimgql.execute import resolve as run_request
 from jimgql.schema.builder import build
 
@@ -98,7 +98,7 @@ class Session:
     def __init__(self, plpy: Any, gd: dict) -> None:
         self.plpy = plpy
         self.gd = gd
-        self.executor = PlpyExecutor(plpy)
+        self.executor: Executor = PlpyExecutor(plpy)
 
     @property
     def last(self) -> tuple | None:

@@ -8,6 +8,7 @@ When the real pg_graphql extension is installed, nothing is changed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 
@@ -23,6 +24,11 @@ class InstallResult:
     message: str
 
 
+def _one(conn: psycopg.Connection, query: str) -> Any:
+    row = conn.execute(query).fetchone()  # type: ignore[arg-type]  # fixed queries
+    return row[0] if row else None
+
+
 def pg_graphql_installed(conn: psycopg.Connection) -> bool:
     return conn.execute("select 1 from pg_extension where extname = 'pg_graphql'").fetchone() is not None
 
@@ -36,7 +42,7 @@ def install_into(conn: psycopg.Connection) -> InstallResult:
     digest = modules.digest(shipped)
     with conn.transaction():
         conn.execute("create extension if not exists plpython3u")
-        conn.execute(ddl.SCHEMA)  # type: ignore[arg-type] - our own DDL
+        conn.execute(ddl.SCHEMA)  # type: ignore[arg-type]  # our own DDL
         row = conn.execute("select hash from graphql._engine").fetchone()
         previous = row[0] if row else None
         if previous != digest:
@@ -46,9 +52,9 @@ def install_into(conn: psycopg.Connection) -> InstallResult:
                     "insert into graphql._module (name, is_package, source) values (%s, %s, %s)",
                     [(m.name, m.is_package, m.source) for m in shipped],
                 )
-        conn.execute(ddl.functions())  # type: ignore[arg-type]
+        conn.execute(ddl.functions())  # type: ignore[arg-type]  # our own DDL
         conn.execute(ddl.EVENT_TRIGGERS)  # type: ignore[arg-type]
-        compiled = conn.execute("select graphql._compile_modules()").fetchone()[0]
+        compiled = _one(conn, "select graphql._compile_modules()")
         conn.execute(
             "insert into graphql._engine (version, hash) values (%s, %s) "
             "on conflict (singleton) do update set version = excluded.version, hash = excluded.hash, "
@@ -67,14 +73,14 @@ def install_into(conn: psycopg.Connection) -> InstallResult:
 def status(conn: psycopg.Connection) -> dict[str, object]:
     if pg_graphql_installed(conn):
         return {"engine": "pg_graphql"}
-    if conn.execute("select to_regclass('graphql._engine')").fetchone()[0] is None:
+    if _one(conn, "select to_regclass('graphql._engine')") is None:
         return {"engine": None}
     row = conn.execute("select version, hash, installed_at from graphql._engine").fetchone()
-    count = conn.execute("select count(*), count(code) from graphql._module").fetchone()
+    count = conn.execute("select count(*), count(code) from graphql._module").fetchone() or (0, 0)
     current = modules.digest(modules.collect())
     return {
         "engine": "jimgql", "version": row[0] if row else None, "hash": row[1] if row else None,
         "installed_at": row[2] if row else None, "modules": count[0], "compiled": count[1],
-        "up_to_date": bool(row) and row[1] == current,
-        "schema_version": conn.execute("select graphql.get_schema_version()").fetchone()[0],
+        "up_to_date": row is not None and row[1] == current,
+        "schema_version": _one(conn, "select graphql.get_schema_version()"),
     }

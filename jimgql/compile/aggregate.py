@@ -54,10 +54,10 @@ def _part(ctx: Context, table: TableInfo, sel: Selected, t: str) -> str:
                     "because they don't have a meaningful natural ordering"
                 )
             raise GraphQLError(f"Unknown field '{f.name}' on type '{type_name}'")
-        info: ColumnInfo = field.meta
-        expr = f"{op}({t}.{info.sql})"
-        if info.scalar in NUMERIC:
+        column: ColumnInfo = field.meta
+        expr = f"{op}({t}.{column.sql})"
+        if column.scalar in NUMERIC:
             pairs.append((key, f"graphql._agg_num(({expr})::numeric)"))
         else:
-            pairs.append((key, value_sql(ctx, info.scalar, False, expr)))
+            pairs.append((key, value_sql(ctx, column.scalar, False, expr)))
     return json_object(pairs)

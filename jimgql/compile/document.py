@@ -7,12 +7,13 @@ parse errors, operation selection, subscriptions, fragment cycles and selection 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from jimgql.compile import gqlast as ast
 from jimgql.compile.parser import parse
 from jimgql.compile.values import ABSENT, Coercer, VariableScope, default_value, literal
 from jimgql.errors import GraphQLError, OperationError
-from jimgql.record import Factory, record
+from jimgql.record import field, record
 from jimgql.schema.types import non_null
 
 MAX_DEPTH = 32
@@ -23,7 +24,7 @@ class Document:
     operation: ast.OperationDefinition
     fragments: dict[str, ast.FragmentDefinition]
     defaults: dict[str, object]
-    variable_names: list[str] = Factory(list)
+    variable_names: list[str] = field(default_factory=list)
     text: str = ""
 
     @property
@@ -211,7 +212,7 @@ class Collector:
                 if fragment.type_condition.name.value in type_names:
                     self._collect(fragment.selection_set, type_names, out)
 
-    def _included(self, sel: object) -> bool:
+    def _included(self, sel: Any) -> bool:
         for directive in sel.directives or ():
             name = directive.name.value
             if name not in ("skip", "include"):

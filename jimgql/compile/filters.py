@@ -58,13 +58,11 @@ def where(ctx: Context, table: TableInfo, value: Any, alias: str) -> str | None:
     parts = []
     for key, item in value.items():
         if key == "and":
-            subs = [where(ctx, table, v, alias) for v in (item or [])]
-            subs = [s for s in subs if s]
+            subs = [s for s in (where(ctx, table, v, alias) for v in (item or [])) if s]
             if subs:
                 parts.append("(" + " and ".join(subs) + ")")
         elif key == "or":
-            subs = [where(ctx, table, v, alias) for v in (item or [])]
-            subs = [s for s in subs if s]
+            subs = [s for s in (where(ctx, table, v, alias) for v in (item or [])) if s]
             if subs:
                 parts.append("(" + " or ".join(subs) + ")")
         elif key == "not":

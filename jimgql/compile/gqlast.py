@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jimgql.record import Factory, record
+from jimgql.record import field, record
 
 
 @record
@@ -150,7 +150,7 @@ class FragmentDefinition:
 
 @record
 class Document:
-    definitions: list[Any] = Factory(list)
+    definitions: list[Any] = field(default_factory=list)
 
 
 def print_value(node: Any) -> str:

@@ -18,7 +18,7 @@ from jimgql.compile.select import record as record_json
 from jimgql.compile.sql import Bind, Const
 from jimgql.compile.values import VariableScope
 from jimgql.errors import GraphQLError, unknown_field
-from jimgql.record import Factory, record
+from jimgql.record import field, record
 from jimgql.schema.meta import ByPkRoot, CollectionRoot, FunctionInfo, MutationRoot, NodeRoot
 from jimgql.schema.types import Schema
 
@@ -27,7 +27,7 @@ from jimgql.schema.types import Schema
 class Step:
     alias: str
     sql: str | None = None
-    params: list[Const | Bind] = Factory(list)
+    params: list[Const | Bind] = field(default_factory=list)
     static: str | None = None  # JSON text known at compile time (__typename, introspection)
     prepared: Any = None  # the host's prepared plan, filled on first run
     prepared_checked: Any = None  # the same statement also returning the session's state

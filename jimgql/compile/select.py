@@ -88,11 +88,6 @@ def record(ctx: Context, table: TableInfo, row: Row, sel: Selected,
     return json_object(pairs)
 
 
-def require_leaf(sel: Selected, type_name: str) -> None:
-    if sel.selection_sets():
-        raise GraphQLError(f"Field '{sel.name}' of type '{type_name}' must not have a selection")
-
-
 def relationship(ctx: Context, rel: Relationship, field: Field, row: Row, sel: Selected) -> str:
     alias = ctx.alias()
     sources = [row.col(s) for s in rel.source_columns]

@@ -139,9 +139,8 @@ class Coercer:
             elif state == "N":
                 value = None
             elif is_leaf(self.schema, ref):
-                if ref.kind == "NON_NULL":
-                    ref = ref.of  # type: ignore[assignment] - presence is already known
-                return Deferred(value.name, ref)
+                # presence is already known (part of the plan key): check the value itself
+                return Deferred(value.name, ref.nullable)
             else:
                 value = self.scope.concrete(value.name)
         if value is ABSENT:

@@ -9,9 +9,11 @@ opted-in schemas (built-ins always show); a hidden type is indistinguishable fro
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from graphql import (
+    ExecutionResult,
     GraphQLArgument,
     GraphQLBoolean,
     GraphQLDirective,
@@ -96,19 +98,25 @@ class _Converter:
             return GraphQLEnumType(t.name, {v.name: GraphQLEnumValue(v.name, v.description)
                                             for v in t.values}, description=t.description)
         if isinstance(t, InputObjectType):
-            return GraphQLInputObjectType(t.name, lambda t=t: {
-                n: GraphQLInputField(self.ref(f.type), description=f.description)
-                for n, f in t.fields.items() if self.ref_visible(f.type)
-            }, description=t.description)
+            return GraphQLInputObjectType(t.name, self._input_thunk(t), description=t.description)
         if isinstance(t, InterfaceType):
-            return GraphQLInterfaceType(t.name, lambda t=t: self._fields(t.fields),
-                                        description=t.description)
+            return GraphQLInterfaceType(t.name, self._fields_thunk(t.fields), description=t.description)
         assert isinstance(t, ObjectType)
-        return GraphQLObjectType(
-            t.name, lambda t=t: self._fields(t.fields),
-            interfaces=lambda t=t: [self.named(i) for i in t.interfaces],
-            description=t.description,
-        )
+        return GraphQLObjectType(t.name, self._fields_thunk(t.fields),
+                                 interfaces=self._interfaces_thunk(t), description=t.description)
+
+    # Thunks: graphql-core resolves them lazily, so types may refer to each other.
+    def _input_thunk(self, t: InputObjectType) -> Callable[[], dict[str, GraphQLInputField]]:
+        def thunk() -> dict[str, GraphQLInputField]:
+            return {n: GraphQLInputField(self.ref(f.type), description=f.description)
+                    for n, f in t.fields.items() if self.ref_visible(f.type)}
+        return thunk
+
+    def _fields_thunk(self, fields: dict[str, Any]) -> Callable[[], dict[str, GraphQLField]]:
+        return lambda: self._fields(fields)
+
+    def _interfaces_thunk(self, t: ObjectType) -> Callable[[], list[Any]]:
+        return lambda: [self.named(i) for i in t.interfaces]
 
     def _fields(self, fields: dict[str, Any]) -> dict[str, GraphQLField]:
         out = {}
@@ -187,7 +195,7 @@ def run(schema: Schema, doc: Document, sel: Selected, scope: VariableScope) -> s
     document = ast.DocumentNode(definitions=(operation, *fragments))
     variables = {**scope.defaults, **scope.values}
     try:
-        result = execute(graphql_schema(schema), document, variable_values=variables)
+        result = cast(ExecutionResult, execute(graphql_schema(schema), document, variable_values=variables))
     except TypeError as exc:  # graphql-core refusing the schema: say so, not a traceback
         from jimgql.errors import GraphQLError  # noqa: PLC0415
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from jimgql.catalog import Column, Function, PgType, Relation
-from jimgql.record import Factory, record
+from jimgql.record import field, record
 
 
 def quote_ident(name: str) -> str:
@@ -46,8 +46,8 @@ class TableInfo:
     max_rows: int
     total_count: bool
     aggregate: bool
-    insert_columns: dict[str, ColumnInfo] = Factory(dict)
-    update_columns: dict[str, ColumnInfo] = Factory(dict)
+    insert_columns: dict[str, ColumnInfo] = field(default_factory=dict)
+    update_columns: dict[str, ColumnInfo] = field(default_factory=dict)
 
     @property
     def sql(self) -> str:

@@ -33,8 +33,8 @@ def add_relationships(b: Builder) -> None:
         for entry in declared:
             if not isinstance(entry, dict):
                 continue
-            foreign = by_name.get((entry.get("foreign_schema", table.rel.schema),
-                                   entry.get("foreign_table")))
+            foreign = by_name.get((str(entry.get("foreign_schema", table.rel.schema)),
+                                   str(entry.get("foreign_table"))))
             lcols, fcols = entry.get("local_columns"), entry.get("foreign_columns")
             if foreign is None or not isinstance(lcols, list) or not isinstance(fcols, list):
                 continue

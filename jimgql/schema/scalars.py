@@ -69,10 +69,6 @@ ORDERABLE = {"Int", "Float", "BigInt", "BigFloat", "String", "Boolean", "UUID", 
              "Datetime"}
 NUMERIC = {"Int", "Float", "BigInt", "BigFloat"}
 
-OP_DESCRIPTIONS = {
-    "containedBy": None,
-}
-
 
 def builtin_scalars() -> list[ScalarType]:
     return [ScalarType(name, description) for name, description in SCALAR_DESCRIPTIONS.items()]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jimgql.record import Factory, record
+from jimgql.record import field, record
 
 
 @record(frozen=True)
@@ -68,7 +68,7 @@ class Field:
     name: str
     type: TypeRef
     description: str | None = None
-    args: dict[str, InputValue] = Factory(dict)
+    args: dict[str, InputValue] = field(default_factory=dict)
     meta: Any = None
 
 
@@ -95,7 +95,7 @@ class EnumValue:
 
 @record
 class EnumType(NamedType):
-    values: list[EnumValue] = Factory(list)
+    values: list[EnumValue] = field(default_factory=list)
     pg_oid: int = 0
     kind = "ENUM"
 
@@ -114,23 +114,23 @@ class EnumType(NamedType):
 
 @record
 class InputObjectType(NamedType):
-    fields: dict[str, InputValue] = Factory(dict)
+    fields: dict[str, InputValue] = field(default_factory=dict)
     meta: Any = None
     kind = "INPUT_OBJECT"
 
 
 @record
 class ObjectType(NamedType):
-    fields: dict[str, Field] = Factory(dict)
-    interfaces: list[str] = Factory(list)
+    fields: dict[str, Field] = field(default_factory=dict)
+    interfaces: list[str] = field(default_factory=list)
     meta: Any = None
     kind = "OBJECT"
 
 
 @record
 class InterfaceType(NamedType):
-    fields: dict[str, Field] = Factory(dict)
-    possible: list[str] = Factory(list)
+    fields: dict[str, Field] = field(default_factory=dict)
+    possible: list[str] = field(default_factory=list)
     kind = "INTERFACE"
 
 
@@ -143,8 +143,8 @@ class Schema:
     mutation: str | None = None
     # Which SQL schemas opted into introspection (None: introspection fully disabled).
     introspection: frozenset[str] | None = None
-    tables: dict[int, Any] = Factory(dict)  # relation oid -> TableInfo
-    node_tables: dict[tuple[str, str], Any] = Factory(dict)  # (schema, name)
+    tables: dict[int, Any] = field(default_factory=dict)  # relation oid -> TableInfo
+    node_tables: dict[tuple[str, str], Any] = field(default_factory=dict)  # (schema, name)
     graphql: Any = None  # graphql-core schema, built on the first introspection
 
     def get(self, name: str) -> NamedType | None:
