@@ -9,21 +9,15 @@ import psycopg
 
 CHANNEL = "events_outbox"
 
-# The message body (see worker/messages.py), built by PostgreSQL.
+# The message body (see worker/messages.py), as events.claim() builds it.
 BODY = """
 json_build_object('id', id, 'schema', schema_name, 'table', table_name, 'op', op,
                   'key', row_key, 'data', data, 'old', old_data, 'changed', changed,
                   'at', created_at)::text
 """
 
-CLAIM = f"""
-select id, priority, schema_name || '.' || table_name || '.' || op, {BODY}
-from events.outbox
-where delivered_at is null
-order by id
-limit %s
-for update skip locked
-"""  # noqa: S608 - a constant expression, no input
+# events.claim() (sql/functions/300_events.sql) locks the batch and builds its bodies.
+CLAIM = "select id, priority, routing_key, body from events.claim(%s)"
 
 MARK = "update events.outbox set delivered_at = clock_timestamp() where id = any(%s)"
 
