@@ -43,6 +43,26 @@ def register(parser: argparse.ArgumentParser) -> None:
     target.add_argument("--all", action="store_true", dest="everything")
     q.add_argument("--task", help="only the copy of this task")
     q.set_defaults(func=cmd_dead_replay)
+    for action in dl.choices.values():
+        action.set_defaults(func=_broker_errors_as_messages(action.get_default("func")))
+
+
+def _broker_errors_as_messages(func):
+    """The dead-letter commands talk to RabbitMQ directly: a broker problem is one line."""
+
+    def run(args: argparse.Namespace) -> int:
+        import pika.exceptions
+
+        try:
+            return func(args)
+        except pika.exceptions.UnroutableError:
+            print("jim worker dead-letters: the tasks queue does not exist yet; start "
+                  "`jim worker consume` (or `jim worker relay`) once to declare it", file=sys.stderr)
+        except pika.exceptions.AMQPError as exc:
+            print(f"jim worker dead-letters: RabbitMQ: {exc!r}", file=sys.stderr)
+        return 1
+
+    return run
 
 
 def _setup() -> WorkerSettings:

@@ -149,3 +149,19 @@ def test_priorities_hold_under_a_backlog(broker, prefix, workers, owner_conn, me
     assert tasks_in_order == ["personal_records"] * 21 + ["weekly_summary"] * 21
     assert squat_record(owner_conn, member) == 70
     assert consumer.alive
+
+
+def test_dead_letter_commands_fail_clearly_and_keep_the_letters(broker, prefix, workers):
+    dead = f"{prefix}.tasks.dead"
+    broker.channel.queue_declare(dead, durable=True)
+    broker.publish(dead, b"{}", message_id="kept-1", headers={"x-jim-task": "personal_records"})
+    # No tasks queue yet (no worker ever ran with this prefix): the replay refuses.
+    replay = workers.run("dead-letters", "replay", "--all")
+    assert replay.returncode == 1
+    assert "the tasks queue does not exist yet" in replay.stderr and "Traceback" not in replay.stderr
+    assert broker.depth(dead) == 1
+    unreachable = workers.run("dead-letters", "list", RABBITMQ_URL="amqp://guest:guest@127.0.0.1:1/%2F")
+    assert unreachable.returncode == 1
+    assert "RabbitMQ" in unreachable.stderr and "Traceback" not in unreachable.stderr
+    listing = workers.run("dead-letters", "list", "--json")
+    assert [json.loads(line)["message_id"] for line in listing.stdout.splitlines()] == ["kept-1"]
