@@ -2,8 +2,9 @@
 
 The same extraction runs in SQL (``graphql.comment_directive(text)``, installed by
 ``install.py``) and here, on the comments reflection returns. A comment without a directive
-means no configuration; a directive that is not valid JSON is an error, as in pg_graphql
-(every request then fails with it, so the mistake is noticed at once).
+means no configuration; a directive that is not valid JSON (or a ``max_rows`` that is not an
+unsigned integer) fails every request with pg_graphql's "Error while loading schema" message,
+so the mistake is noticed at once.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from jimgql.errors import GraphQLError
+from jimgql.errors import OperationError
+
+SCHEMA_ERROR = "Error while loading schema, check comment directives. "
 
 _MARKER = "@graphql("
 
@@ -35,10 +38,24 @@ def parse(comment: str | None) -> dict[str, Any]:
         return {}
     try:
         value = json.loads(text)
-    except ValueError as exc:
-        raise GraphQLError(f"Invalid comment directive: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise OperationError(
+            f"{SCHEMA_ERROR}{exc.msg.lower()} at line {exc.lineno} column {exc.colno}"
+        ) from None
     if not isinstance(value, dict):
-        raise GraphQLError("Invalid comment directive: expected a JSON object")
+        raise OperationError(f"{SCHEMA_ERROR}invalid type: expected a JSON object")
+    return value
+
+
+def max_rows(directive: dict[str, Any], fallback: int) -> int:
+    """``max_rows`` must be an unsigned integer (pg_graphql reads it as a u64)."""
+    if "max_rows" not in directive:
+        return fallback
+    value = directive["max_rows"]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise OperationError(f"{SCHEMA_ERROR}invalid type: {json.dumps(value)}, expected u64")
+    if value < 0:
+        raise OperationError(f"{SCHEMA_ERROR}invalid value: integer `{value}`, expected u64")
     return value
 
 

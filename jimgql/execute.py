@@ -135,8 +135,8 @@ def resolve(rt: Runtime, query: str, variables_text: str | None, operation_name:
     state = rt.state() if fresh else rt.last
     assert state is not None
     for _attempt in range(3):
-        engine = rt.engine(state)
         try:
+            engine = rt.engine(state)
             plan = engine.plan(query, operation_name, variables)
             bound = [step.bind(variables) if step.sql else [] for step in plan.steps]
         except OperationError as exc:

@@ -171,10 +171,9 @@ def operation_tables(plpy: Any, gd: dict, query: str, variables: str | None,
         state = session.state()
         session.last = state
         engine = session.engine(state)
+        plan = engine.plan(query, operation_name, parse_variables(variables))
     except _Reload:
         return _reloaded(plpy, gd).operation_tables(plpy, gd, query, variables, operation_name)
-    try:
-        plan = engine.plan(query, operation_name, parse_variables(variables))
     except GraphQLError as exc:
         return json.dumps({"errors": [{"message": exc.message}]})
     oids = sorted(plan.reads | plan.writes)

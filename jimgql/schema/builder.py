@@ -177,11 +177,11 @@ class Builder:
         pk = [by_column.get(name) for name in pk_names]
         if any(c is None or not c.column.can_select for c in pk):
             return
-        max_rows = rel.directive.get("max_rows", schema_dir.get("max_rows", DEFAULT_MAX_ROWS))
+        max_rows = directives.max_rows(rel.directive, directives.max_rows(schema_dir, DEFAULT_MAX_ROWS))
         table = TableInfo(
             rel=rel, type_name=type_name, inflect=inflect_names,
             pk=[c for c in pk if c is not None], columns=columns, by_column=by_column,
-            max_rows=max_rows if isinstance(max_rows, int) else DEFAULT_MAX_ROWS,
+            max_rows=max_rows,
             total_count=directives.enabled(rel.directive, "totalCount"),
             aggregate=directives.enabled(rel.directive, "aggregate"),
         )
