@@ -24,11 +24,11 @@ pytestmark = pytest.mark.usefixtures("quiet_outbox")
 
 def test_heartbeats_flow_while_a_slow_handler_runs(broker, prefix, workers, database_url, owner_conn, member):
     port = free_port()
-    consumer = workers.start("consume", WORKER_HEARTBEAT_SECONDS=1, WORKER_CONSUMER_METRICS_PORT=port)
+    consumer = workers.start("consume", WORKER_HEARTBEAT_SECONDS=2, WORKER_CONSUMER_METRICS_PORT=port)
     consumer.wait_for("connected to RabbitMQ")
     [event_id] = outbox_ids(owner_conn, "workout", add_workouts(owner_conn, member, 1))
     with psycopg.connect(database_url) as blocker:
-        # The weekly summary task waits on this lock for 8 heartbeat intervals.
+        # The weekly summary task waits on this lock for 4 heartbeat timeouts.
         blocker.execute("lock table app.weekly_summary in exclusive mode")
         publish_event(broker, prefix, owner_conn, event_id)
         time.sleep(8)
