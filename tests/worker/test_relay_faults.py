@@ -4,6 +4,7 @@ Real processes, real servers; duplicates are allowed (at-least-once), losses are
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -138,3 +139,20 @@ def test_sigterm_finishes_the_batch_and_exits_cleanly(broker, prefix, workers, o
     # Whatever it published before stopping, it also marked: nothing is left half-done.
     assert broker.depth(capture) == len(ids) - undelivered(owner_conn, ids)
     assert "relay stopped" in relay.output()
+
+
+def test_two_relays_share_the_backlog_without_duplicates(broker, prefix, workers, owner_conn, member):
+    capture = broker.capture(prefix)
+    relays = [workers.start("relay", WORKER_RELAY_BATCH_SIZE=200) for _ in range(2)]
+    for relay in relays:
+        relay.wait_for("connected to RabbitMQ")
+    time.sleep(1.0)  # both listening: the commit's NOTIFY wakes both
+    ids = outbox_ids(owner_conn, "workout", add_workouts(owner_conn, member, 6000))
+    wait_delivered(owner_conn, ids, *relays)
+    counts = []
+    for relay in relays:
+        assert relay.terminate() == 0, relay.output()
+        counts.append(int(re.search(r"relay stopped after publishing (\d+)", relay.output()).group(1)))
+    assert all(count > 0 for count in counts), counts  # both took batches (SKIP LOCKED)
+    received = received_ids(broker, capture)
+    assert sorted(received) == sorted(set(received)) and set(ids) <= set(received)
