@@ -10,7 +10,13 @@ class attributes, mutable defaults from :func:`field`. Type checkers see datacla
 
 from __future__ import annotations
 
-from typing import Any, dataclass_transform
+from typing import Any
+
+try:  # Python >= 3.11; only type checkers care, so older server Pythons get a no-op
+    from typing import dataclass_transform
+except ImportError:  # pragma: no cover - depends on the server's Python
+    def dataclass_transform(**_kwargs: Any) -> Any:  # type: ignore[no-redef]
+        return lambda decorator: decorator
 
 
 class Factory:
