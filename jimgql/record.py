@@ -15,7 +15,7 @@ from typing import Any
 try:  # Python >= 3.11; only type checkers care, so older server Pythons get a no-op
     from typing import dataclass_transform
 except ImportError:  # pragma: no cover - depends on the server's Python
-    def dataclass_transform(**_kwargs: Any) -> Any:  # type: ignore[no-redef]
+    def dataclass_transform(**_kwargs: Any) -> Any:  # type: ignore[no-redef,misc]
         return lambda decorator: decorator
 
 
