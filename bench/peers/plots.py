@@ -51,8 +51,9 @@ def throughput(path: Path, out: Path) -> Path:
     ax.set_xticks(range(len(scenarios)), [s["title"] for s in scenarios], fontsize=9)
     ax.set_ylabel("requests per second (log scale)")
     meta = results["meta"]
-    ax.set_title(f"Throughput — {meta['connections']} connections, {meta['duration_s']} s per cell, "
-                 f"scale {meta['scale']}, {meta['cores']} cores ({meta['started'][:10]})", fontsize=10)
+    ax.set_title(f"Throughput — {meta['connections']} connections, median of {meta.get('rounds', 1)} interleaved "
+                 f"rounds of {meta['duration_s']} s, scale {meta['scale']}, {meta['cores']} cores "
+                 f"({meta['started'][:16].replace('T', ' ')} UTC)", fontsize=10)
     ax.legend(fontsize=8, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.08))
     ax.grid(axis="y", which="both", alpha=0.3)
     fig.tight_layout()

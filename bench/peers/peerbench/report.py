@@ -111,16 +111,32 @@ def markdown(results: dict[str, Any]) -> str:
         lines += ["", "Notes:", ""]
         lines += [f"- {r['scenario']} / {LABELS.get(r['system'], r['system'])}: {r['status']} — {r['note']}" for r in notes]
     for name, parts in (results.get("profiles") or {}).items():
-        lines += ["", f"Profile of jim on {name} (py-spy; self time by package, then jim's own functions):", ""]
+        lines += ["", f"Profile of jim on {name} (py-spy; share of samples):", ""]
         for part, summary in parts.items():
-            by_package = summary[1:7]
-            own = summary[summary.index("inclusive time of jim's own functions:") + 1:][:6] \
-                if "inclusive time of jim's own functions:" in summary else []
-            lines.append(f"- {part} ({summary[0].split(';')[0]}): " + "; ".join(x.strip() for x in by_package)
-                         + (" — jim: " + "; ".join(x.strip() for x in own) if own else ""))
+            lines.append(f"- {part}: {_profile_line(summary)}")
     v = meta.get("versions", {})
     lines += ["", "Versions: " + ", ".join(f"{k} {val}" for k, val in v.items()), ""]
     return "\n".join(lines)
+
+
+def _section(summary: list[str], title: str, count: int) -> list[str]:
+    """The first `count` entries under a heading of profile.summarise's text."""
+    heads = [i for i, line in enumerate(summary) if not line.startswith("  ")]
+    for i in heads:
+        if title in summary[i]:
+            following = [j for j in heads if j > i]
+            stop = following[0] if following else len(summary)
+            return [line.strip() for line in summary[i + 1:stop]][:count]
+    return []
+
+
+def _profile_line(summary: list[str]) -> str:
+    if not summary or summary[0] == "(no samples)":
+        return "no samples"
+    samples = summary[0].split(";")[0]
+    packages = "; ".join(_section(summary, "by package", 5))
+    functions = "; ".join(_section(summary, "by function", 3))
+    return f"{samples}; by package: {packages}; hottest functions: {functions}"
 
 
 def write(results: dict[str, Any], out: Path) -> list[Path]:
