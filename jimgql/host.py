@@ -141,7 +141,8 @@ class _Reload(Exception):
 
 
 def _reloaded(plpy: Any, gd: dict) -> Any:
-    gd.clear()
+    for key in [k for k in gd if str(k).startswith("jimgql_")]:  # GD is shared: only ours
+        del gd[key]
     plpy.execute("select graphql._boot(true)")
     return gd["jimgql_host"]
 
