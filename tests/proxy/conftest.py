@@ -1,14 +1,25 @@
 """Fixtures for the proxy tests: the real Keycloak, and a real `jim proxy` process on a free
 port against the test database (one for the session; tests needing other settings start
-their own)."""
+their own).
+
+The proxy tests use a database of their own (the test database's name + `_proxy`, created,
+migrated and seeded like it): the cache tests count on no one else changing the schema
+under them (DDL starts a new cache epoch), which other suites do in the shared database.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from jim.db import migrate as migrations
+from jim.db import seed as seeds
+from jim.db.connect import database_name, with_database
+from jim.settings import DbSettings
+from tests.conftest import DEFAULT_TEST_DATABASE_URL, create_database_if_missing
 from tests.proxy.servers import (
     DEV_USERS,
     REALM_URL,
@@ -28,6 +39,16 @@ SESSION_PROXY = {
     "RATE_LIMIT_REQUESTS": "0",
     "RATE_LIMIT_ANON_REQUESTS": "0",
 }
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    base = os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL)
+    url = with_database(base, database_name(base) + "_proxy")
+    create_database_if_missing(url)
+    migrations.migrate(DbSettings(database_url=url, jim_env="test"))
+    seeds.seed_demo(url)
+    return url
 
 
 @pytest.fixture(scope="session")
