@@ -51,6 +51,8 @@ class Relation:
     can_insert: bool
     can_update: bool
     can_delete: bool
+    # primary key and unique constraints: (name, columns)
+    constraints: list[tuple[str, list[str]]] = field(default_factory=list)
 
     def column(self, name: str) -> Column | None:
         for col in self.columns:

@@ -100,7 +100,12 @@ select jsonb_build_object(
             cross join lateral unnest(i.indkey::int2[]) with ordinality as k(attnum, ord)
             join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
            where i.indrelid = r.oid and i.indisunique and i.indpred is null and i.indexprs is null
-           group by i.indexrelid) u)
+           group by i.indexrelid) u),
+      (select coalesce(jsonb_agg(jsonb_build_array(k.conname,
+           (select jsonb_agg(a.attname order by x.ord) from unnest(k.conkey) with ordinality x(attnum, ord)
+              join pg_catalog.pg_attribute a on a.attrelid = k.conrelid and a.attnum = x.attnum))
+           order by k.conname), '[]')
+         from pg_catalog.pg_constraint k where k.conrelid = r.oid and k.contype in ('p', 'u'))
     ) order by n.nspname, r.relname)
     from rels r join pg_catalog.pg_namespace n on n.oid = r.relnamespace), '[]'),
   'foreign_keys', coalesce((
@@ -147,7 +152,7 @@ def load(text: str) -> Catalog:
     schemas = [Schema(int(oid), name, directives.parse(comment)) for oid, name, comment in raw["schemas"]]
     relations = []
     for (oid, schema, name, kind, type_oid, rls, comment, can_select, can_insert, can_update,
-         can_delete, cols, pkey, uniques) in raw["relations"]:
+         can_delete, cols, pkey, uniques, constraints) in raw["relations"]:
         columns = [
             Column(
                 name=c[0], attnum=c[1], type_oid=int(c[2]), typmod=c[3], not_null=c[4],
@@ -161,7 +166,8 @@ def load(text: str) -> Catalog:
             oid=int(oid), schema=schema, name=name, kind=kind, type_oid=int(type_oid),
             row_security=rls, directive=directives.parse(comment), columns=columns,
             primary_key=pkey or [],
-            unique_sets=uniques or [], can_select=can_select, can_insert=can_insert,
+            unique_sets=uniques or [], constraints=[(c[0], c[1] or []) for c in constraints],
+            can_select=can_select, can_insert=can_insert,
             can_update=can_update, can_delete=can_delete,
         ))
     fkeys = [

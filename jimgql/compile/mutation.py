@@ -17,7 +17,7 @@ from jimgql.compile.rows import ProjectedRow
 from jimgql.compile.sql import json_object
 from jimgql.compile.values import to_text
 from jimgql.errors import GraphQLError
-from jimgql.schema.meta import ColumnInfo, MutationRoot, TableInfo
+from jimgql.schema.meta import ColumnInfo, MutationRoot, TableInfo, quote_ident
 
 
 def build(ctx: Context, root: MutationRoot, args: dict[str, Any], sel: Selected) -> str:
@@ -75,7 +75,24 @@ def _insert(ctx: Context, table: TableInfo, args: dict[str, Any], t: str) -> str
         ]
         rows.append("(" + ", ".join(cells) + ")")
     names = ", ".join(info.sql for info in infos)
-    return f"insert into {table.sql} as {t} ({names}) values " + ", ".join(rows)
+    insert = f"insert into {table.sql} as {t} ({names}) values " + ", ".join(rows)
+    return insert + _on_conflict(ctx, table, args.get("onConflict"), t)
+
+
+def _on_conflict(ctx: Context, table: TableInfo, value: Any, t: str) -> str:
+    """``on conflict on constraint <c> do update set <fields> = excluded.<fields> [where ...]``;
+    no update fields means ``do nothing``. The filter sees the existing row."""
+    spec = ctx.concrete(value)
+    if not spec:
+        return ""
+    constraint = quote_ident(spec["constraint"].sql)
+    fields = [table.by_column[f.sql] for f in spec.get("updateFields") or []]
+    if not fields:
+        return f" on conflict on constraint {constraint} do nothing"
+    sets = ", ".join(f"{info.sql} = excluded.{info.sql}" for info in fields)
+    where = filters.where(ctx, table, spec.get("filter"), t)
+    return (f" on conflict on constraint {constraint} do update set {sets}"
+            + (f" where {where}" if where else ""))
 
 
 def _defaults_only(table: TableInfo, t: str, count: int) -> str:

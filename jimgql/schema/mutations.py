@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from jimgql import inflect
 from jimgql.schema.meta import ColumnInfo, MutationRoot, TableInfo
 from jimgql.schema.types import (
+    EnumType,
+    EnumValue,
     Field,
     InputObjectType,
     InputValue,
@@ -59,11 +61,13 @@ def add_mutations(b: Builder, table: TableInfo) -> None:
             f: InputValue(f, b.value_type(i, not_null=False)) for f, i in table.insert_columns.items()
         }, meta=table))
         field_name = "insertInto" + base
+        args = {"objects": InputValue("objects", non_null(list_of(non_null(name + "InsertInput"))))}
+        if _on_conflict_types(b, table):
+            args["onConflict"] = InputValue("onConflict", named(name + "OnConflictInput"))
         b.mutation_fields.setdefault(field_name, Field(
             field_name, named(response("InsertResponse")),
             f"Adds one or more `{name}` records to the collection",
-            args={"objects": InputValue("objects", non_null(list_of(non_null(name + "InsertInput"))))},
-            meta=MutationRoot("insert", table),
+            args=args, meta=MutationRoot("insert", table),
         ))
     if table.rel.can_update and table.update_columns:
         b.add_type(InputObjectType(name + "UpdateInput", None, origin, fields={
@@ -92,3 +96,28 @@ def add_mutations(b: Builder, table: TableInfo) -> None:
             },
             meta=MutationRoot("delete", table),
         ))
+
+
+def _on_conflict_types(b: Builder, table: TableInfo) -> bool:
+    """Upserts (``onConflict``): on a unique or primary key constraint whose columns are all
+    inputs (a serial or identity key is never in conflict with an insert), updating the
+    fields the role may update."""
+    origin, name = table.rel.schema, table.type_name
+    constraints = [
+        EnumValue(cname, None, cname) for cname, columns in table.rel.constraints
+        if inflect.is_valid_name(cname) and columns
+        and all((info := table.by_column.get(c)) is not None and info.field in table.insert_columns
+                for c in columns)
+    ]
+    if not constraints or not table.update_columns or not table.rel.can_update:
+        return False
+    b.add_type(EnumType(name + "OnConflictConstraint", None, origin, values=constraints))
+    b.add_type(EnumType(name + "Field", None, origin, values=[
+        EnumValue(f, None, i.name) for f, i in table.update_columns.items()
+    ]))
+    b.add_type(InputObjectType(name + "OnConflictInput", None, origin, fields={
+        "constraint": InputValue("constraint", non_null(name + "OnConflictConstraint")),
+        "updateFields": InputValue("updateFields", non_null(list_of(non_null(name + "Field")))),
+        "filter": InputValue("filter", named(name + "Filter")),
+    }, meta=table))
+    return True
