@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import psycopg
 from fastapi import FastAPI
@@ -20,7 +21,7 @@ from psycopg_pool import AsyncConnectionPool
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from jim.settings import load
@@ -210,7 +211,7 @@ def create_app(settings: ProxySettings | None = None) -> ASGIApp:
         body, content_type = metrics.render()
         return Response(body, media_type=content_type)
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route("/graphql", proxy.endpoint.handle, methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
@@ -223,7 +224,7 @@ def create_app(settings: ProxySettings | None = None) -> ASGIApp:
         docs_url=None, redoc_url=None, openapi_url=None,
     )
     app.state.proxy = proxy
-    cors = None
+    cors: dict[str, Any] | None = None
     if settings.cors_origins:
         cors = {
             "allow_origins": settings.cors_origins,

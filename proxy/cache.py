@@ -79,9 +79,9 @@ class ResponseCache:
 
     async def _on_recovery(self, client: aioredis.Redis, after_failure: bool) -> None:
         if after_failure:
-            await client.hset(VERSIONS, EPOCH, uuid.uuid4().hex)
+            await client.hset(VERSIONS, EPOCH, uuid.uuid4().hex)  # type: ignore[misc]
         else:
-            await client.hsetnx(VERSIONS, EPOCH, uuid.uuid4().hex)
+            await client.hsetnx(VERSIONS, EPOCH, uuid.uuid4().hex)  # type: ignore[misc]
 
     async def lookup(self, digest: str, tables: tuple[str, ...],
                      rate: tuple[str, int] | None = None) -> Lookup:
@@ -97,7 +97,7 @@ class ResponseCache:
             return Lookup(None, None, count)
         return Lookup(f"{ENTRY}{digest}:{suffix.decode()}", value, count)
 
-    async def store(self, key: str, body: str, ttl: int) -> None:
+    async def store(self, key: str, body: str | bytes, ttl: int) -> None:
         await self.guard.run("store", lambda r: r.set(key, body, ex=ttl))
 
     async def bump(self, tables: list[str] | tuple[str, ...]) -> None:

@@ -90,12 +90,12 @@ class GraphQLEndpoint:
             self._count(kind, "client_error" if error.status < 500 else "server_error", started)
             return error_response(error, media_type)
         except (psycopg.Error, PoolTimeout) as exc:
-            error = from_exception(exc)
-            level = logging.WARNING if error.status < 500 else logging.ERROR
+            mapped = from_exception(exc)
+            level = logging.WARNING if mapped.status < 500 else logging.ERROR
             log.log(level, "database error", extra={"sqlstate": getattr(exc, "sqlstate", None),
                                                      "error": type(exc).__name__})
-            self._count(kind, "client_error" if error.status < 500 else "server_error", started)
-            return error_response(error, media_type)
+            self._count(kind, "client_error" if mapped.status < 500 else "server_error", started)
+            return error_response(mapped, media_type)
         except Exception:  # a bug: logged with its traceback, answered without it
             log.exception("unexpected error")
             self._count(kind, "server_error", started)

@@ -31,7 +31,8 @@ def _redis():
     from jim.settings import load
     from proxy.settings import RedisSettings
 
-    return redis.Redis.from_url(load(RedisSettings).redis_url, socket_timeout=5)
+    settings = load(RedisSettings)  # type: ignore[type-var]  # needs no DATABASE_URL
+    return redis.Redis.from_url(settings.redis_url, socket_timeout=5)
 
 
 def cmd_register(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -21,7 +21,6 @@ from redis.exceptions import RedisError
 from proxy.metrics import CACHE_ERRORS
 
 log = logging.getLogger("jim.proxy.redis")
-T = TypeVar("T")
 
 
 class RedisUnavailable(Exception):
@@ -48,7 +47,8 @@ class RedisGuard:
     def skipping(self) -> bool:
         return time.monotonic() < self._down_until
 
-    async def run(self, operation: str, call: Callable[[aioredis.Redis], Awaitable[T]]) -> T:
+    async def run(self, operation: str, call: Callable[[aioredis.Redis], Any]) -> Any:
+        """Await call(client) within the timeout; RedisUnavailable on any Redis failure."""
         if self.skipping:
             raise RedisUnavailable(operation)
         try:

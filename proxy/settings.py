@@ -39,7 +39,9 @@ def _pairs(value: object) -> object:
     if not isinstance(value, str):
         return value
     pairs: dict[str, str] = {}
-    for item in _csv(value):  # type: ignore[union-attr]
+    for item in value.split(","):
+        if not item.strip():
+            continue
         key, sep, val = item.partition("=")
         if not sep or not key.strip() or not val.strip():
             raise ValueError(f"expected key=value pairs separated by commas, got {item!r}")

@@ -30,7 +30,7 @@ def cmd_token(args: argparse.Namespace) -> int:
     from jim.settings import load
     from proxy.settings import KeycloakSettings
 
-    settings = load(KeycloakSettings)
+    settings = load(KeycloakSettings)  # type: ignore[type-var]  # needs no DATABASE_URL
     openid = KeycloakOpenID(
         server_url=settings.keycloak_url + "/",
         realm_name=settings.keycloak_realm,

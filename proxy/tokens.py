@@ -89,12 +89,12 @@ class TokenVerifier:
         if key_alg and key_alg != alg:
             raise InvalidToken("algorithm")
         try:
-            claims = self._openid.decode_token(
+            claims = self._openid.decode_token(  # type: ignore[misc]  # kwargs typed as dict
                 token,
-                key=key,
-                algs=[alg],
+                key=key,  # type: ignore[arg-type]
+                algs=[alg],  # type: ignore[arg-type]
                 check_claims={"exp": None},
-                leeway=self._config.leeway_seconds,
+                leeway=self._config.leeway_seconds,  # type: ignore[arg-type]
             )
         except Exception as exc:  # jwcrypto raises a family of errors; all mean "invalid"
             name = type(exc).__name__
