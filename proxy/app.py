@@ -157,6 +157,13 @@ async def _report_pool(pool: AsyncConnectionPool) -> None:
         await asyncio.sleep(2)
 
 
+async def _refresh_keys(keys: KeyStore, every: float) -> None:
+    """New keys are fetched on demand (unknown kid); this also forgets keys Keycloak removed."""
+    while True:
+        await asyncio.sleep(every)
+        await keys.refresh()
+
+
 class GraphQLFastPath:
     """/graphql (GET/POST) goes straight to its endpoint, around FastAPI's routing and its
     middleware layers: they add nothing there (the endpoint answers every error itself) and
@@ -189,11 +196,13 @@ def create_app(settings: ProxySettings | None = None) -> ASGIApp:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await proxy.start()
         reporter = asyncio.create_task(_report_pool(proxy.pool))
+        refresher = asyncio.create_task(_refresh_keys(proxy.keys, settings.jwks_refresh_seconds))
         log.info("proxy ready", extra={"roles": settings.allowed_roles, "issuers": settings.issuers})
         try:
             yield
         finally:
             reporter.cancel()
+            refresher.cancel()
             await proxy.stop()
 
     async def healthz(request: Request) -> Response:

@@ -104,6 +104,7 @@ class ProxySettings(BaseJimSettings, KeycloakSettings):
     jwt_algorithms: CsvList = Field(default_factory=lambda: ["RS256", "PS256", "ES256"])
     jwt_leeway_seconds: int = Field(30, ge=0, le=300)
     jwks_min_refresh_seconds: float = Field(10.0, ge=0)
+    jwks_refresh_seconds: float = Field(300.0, ge=1)  # periodic refetch: drops removed keys
     token_cache_size: int = Field(10_000, ge=0)
 
     # Claims -> role.

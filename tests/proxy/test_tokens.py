@@ -196,3 +196,16 @@ def test_the_proxy_refuses_to_start_with_roles_authenticator_lacks(database_url)
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
     assert "worker" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_key_removed_from_keycloak_stops_being_trusted(database_url, keycloak) -> None:
+    from tests.proxy.servers import running_proxy
+
+    with running_proxy(database_url, JWKS_REFRESH_SECONDS="1", JWKS_MIN_REFRESH_SECONDS="0.5") as server:
+        with trusted_test_key() as key:
+            time.sleep(0.6)
+            token = forge.signed(forge.claims(), key.private, key.kid)
+            assert server.post("{ __typename }", token=token).status_code == 200
+        time.sleep(2.5)  # the periodic refetch ran without the removed key
+        fresh = forge.signed(forge.claims(jti="after-removal"), key.private, key.kid)
+        assert server.post("{ __typename }", token=fresh).status_code == 401
