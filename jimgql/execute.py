@@ -150,7 +150,7 @@ def resolve(rt: Runtime, query: str, variables_text: str | None, operation_name:
             return error_response(exc.message, with_data=True)
         first = next((i for i, s in enumerate(plan.steps) if s.sql), None)
         if plan.kind == "query" and not fresh and first is not None:
-            observed, answer = _query(plan, bound, rt.executor, first)
+            observed, answer = _query(plan, bound, rt.executor, first, state)
             if observed == state:
                 rt.last = state
                 return answer
@@ -182,8 +182,14 @@ def _refresh(rt: Runtime, state: State) -> tuple[State, bool]:
 def _prepared(step: Any, executor: Executor, checked: bool = False) -> Any:
     if checked:
         if step.prepared_checked is None:
-            sql = f"select {STATE_COLUMNS}, ({step.sql}) as __result"
-            step.prepared_checked = executor.prepare(sql, len(step.params))
+            # The answer is computed only when the state is the one the plan was made for;
+            # otherwise the statement just reports the state (the CASE skips the subquery).
+            n = len(step.params)
+            # the compiled statement and our own state columns: no request text
+            guard = (f"s.__role = ${n + 1} and s.__path = ${n + 2} "
+                     f"and s.__version is not distinct from ${n + 3}::bigint")
+            sql = f"select s.*, case when {guard} then ({step.sql}) end as __result from (select {STATE_COLUMNS}) s"  # noqa: S608, E501
+            step.prepared_checked = executor.prepare(sql, n + 3)
         return step.prepared_checked
     if step.prepared is None:
         step.prepared = executor.prepare(step.sql, len(step.params))
@@ -195,8 +201,9 @@ def _data(keys: list[str], values: list[str]) -> str:
 
 
 def _query(plan: Plan, bound: list[list[str | None]], executor: Executor,
-           checked: int | None) -> tuple[State | None, str]:
-    """Run a query's statements; ``checked`` is the step that also reports the state."""
+           checked: int | None, expected: State | None = None) -> tuple[State | None, str]:
+    """Run a query's statements; ``checked`` is the step that also reports the state (and
+    answers only if it is ``expected``)."""
     values, errors = [], []
     observed: State | None = None
     for i, (step, params) in enumerate(zip(plan.steps, bound, strict=True)):
@@ -205,7 +212,10 @@ def _query(plan: Plan, bound: list[list[str | None]], executor: Executor,
             continue
         try:
             if i == checked:
-                row = executor.run_row(_prepared(step, executor, checked=True), params)
+                assert expected is not None
+                version, role, path = expected
+                guard = [*params, role, path, None if version is None else str(version)]
+                row = executor.run_row(_prepared(step, executor, checked=True), guard)
                 observed = (row["__version"], row["__role"], row["__path"])
                 result = row["__result"]
             else:
