@@ -29,8 +29,10 @@ def is_connection_error(exc: BaseException, conn: psycopg.Connection | None) -> 
 
 class Database:
     def __init__(self, conninfo: str, backoff: Backoff, stop: threading.Event, *,
-                 name: str, autocommit: bool = False) -> None:
+                 name: str, autocommit: bool = False,
+                 session: dict[str, str] | None = None) -> None:
         self._conninfo = conninfo
+        self._session = session or {}
         self._backoff = backoff
         self._stop = stop
         self._name = name
@@ -45,8 +47,12 @@ class Database:
             return self._conn
         while True:
             try:
-                self._conn = psycopg.connect(self._conninfo, autocommit=self._autocommit,
-                                             connect_timeout=5)
+                conn = psycopg.connect(self._conninfo, autocommit=self._autocommit, connect_timeout=5)
+                for setting, value in self._session.items():
+                    conn.execute("select set_config(%s, %s, false)", (setting, value))
+                if not self._autocommit:
+                    conn.commit()
+                self._conn = conn
                 if self._failures:
                     log.info("%s: reconnected to PostgreSQL", self._name)
                 self._failures = 0
