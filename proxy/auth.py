@@ -11,10 +11,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import psycopg
+from psycopg_pool import PoolTimeout
+
 from proxy.errors import ApiError, invalid_token
 from proxy.executor import Executor
 from proxy.metrics import AUTH_FAILURES
-from proxy.roles import NoRole, RoleMapper
+from proxy.roles import NoRole, RoleMapper, keycloak_roles
 from proxy.tokens import InvalidToken, TokenVerifier
 
 log = logging.getLogger("jim.proxy.auth")
@@ -29,6 +32,16 @@ class Identity:
     @property
     def anonymous(self) -> bool:
         return self.user_id is None
+
+    @property
+    def cache_identity(self) -> str:
+        """Whose cached results this caller may share: one entry for every anonymous caller;
+        per user otherwise, and per set of Keycloak roles, because policies may read them
+        (auth.has_realm_role), so a role granted or revoked in Keycloak is never answered
+        from an entry computed under the old roles."""
+        if self.user_id is None:
+            return "anon"
+        return self.user_id + "|" + ",".join(sorted(keycloak_roles(self.claims)))
 
 
 class Authenticator:
@@ -74,9 +87,13 @@ class Authenticator:
     async def _provision_member(self, identity: Identity) -> None:
         try:
             added = await self._executor.provision_member(identity.role, identity.claims)
-        except Exception as exc:  # never fail the request because provisioning failed
-            log.warning("member provisioning failed", extra={"error": type(exc).__name__})
+        except (psycopg.OperationalError, PoolTimeout) as exc:  # try again on the next request
+            log.warning("member provisioning postponed", extra={"error": type(exc).__name__})
             return
+        except Exception as exc:  # e.g. a username the table refuses: never fail the request
+            log.warning("member provisioning failed", extra={"error": type(exc).__name__,
+                                                             "sqlstate": getattr(exc, "sqlstate", None)})
+            added = False
         if added:
             log.info("provisioned a member row", extra={"member": identity.user_id})
         if len(self._provisioned) >= self.MAX_REMEMBERED:

@@ -71,7 +71,7 @@ class CachedExecutor:
                 )
             if tables is not None:
                 digest = request_digest(operation.normalized, gql.variables, gql.operation_name,
-                                        identity.role, identity.user_id or "anon")
+                                        identity.role, identity.cache_identity)
                 rate = (ticket.key, ticket.window + 1) if ticket is not None else None
                 try:
                     found = await self.cache.lookup(digest, tables.reads, rate)  # type: ignore[union-attr]

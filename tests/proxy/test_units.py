@@ -120,3 +120,14 @@ def test_standard_introspection_fits_the_default_limits() -> None:
     assert op.depth == 1 and op.fields == 1
     repeated = analyse("{ a: __schema { t: types { name } } b: __schema { t: types { name } } }", None)
     assert repeated.aliases == 4  # repeating it still spends the alias budget
+
+
+def test_cache_identity_separates_users_and_their_keycloak_roles() -> None:
+    from proxy.auth import Identity
+
+    member = Identity("authenticated", {"sub": "u1", "realm_access": {"roles": ["member"]}}, "u1")
+    coach = Identity("authenticated", {"sub": "u1", "realm_access": {"roles": ["coach", "member"]}}, "u1")
+    other = Identity("authenticated", {"sub": "u2", "realm_access": {"roles": ["member"]}}, "u2")
+    anon = Identity("anon", {"role": "anon"}, None)
+    assert len({member.cache_identity, coach.cache_identity, other.cache_identity}) == 3
+    assert anon.cache_identity == "anon"
