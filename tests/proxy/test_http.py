@@ -165,3 +165,10 @@ def test_queries_survive_dead_database_connections(proxy: ProxyServer, tokens, d
         response = proxy.post("{ exerciseCollection(first: 1) { edges { node { id } } } }",
                               token=tokens["alice"], headers={"X-Cache-Bypass": "1"})
         assert response.status_code == 200, response.text
+
+
+def test_cors_headers_on_the_actual_response(proxy: ProxyServer) -> None:
+    response = proxy.post(QUERY, headers={"Origin": "http://localhost:19006"})
+    assert response.headers["access-control-allow-origin"] == "http://localhost:19006"
+    assert "x-cache" in response.headers["access-control-expose-headers"].lower()
+    assert "access-control-allow-origin" not in proxy.post(QUERY, headers={"Origin": "http://evil.invalid"}).headers

@@ -105,3 +105,19 @@ def test_allow_list_mode(operations: Path, database_url, keycloak, tokens, tmp_p
                                      env={**os.environ, "REDIS_URL": redis_server.url},
                                      capture_output=True, text=True, timeout=60)
             assert "Catalog" in listing.stdout and "Mine" in listing.stdout
+
+
+def test_apq_over_get(proxy: ProxyServer, tokens) -> None:
+    import json
+
+    import httpx
+
+    text = QUERY + f" # get {os.urandom(4).hex()}"
+    extensions = json.dumps({"persistedQuery": {"version": 1, "sha256Hash": digest(text)}})
+    headers = {"Authorization": f"Bearer {tokens['bob']}"}
+    first = httpx.get(proxy.graphql_url, params={"extensions": extensions}, headers=headers, timeout=10)
+    assert first.json()["errors"][0]["message"] == "PersistedQueryNotFound"
+    second = httpx.get(proxy.graphql_url, params={"extensions": extensions, "query": text}, headers=headers, timeout=10)
+    assert "exerciseCollection" in second.json()["data"]
+    third = httpx.get(proxy.graphql_url, params={"extensions": extensions}, headers=headers, timeout=10)
+    assert third.json() == second.json()
