@@ -1,17 +1,24 @@
 """Worker throughput: events per second from commit to confirmed publish, and latency
 percentiles, beside the raw rate of confirmed publishes to the same broker, in one run.
 
-    .venv/bin/python bench/worker_throughput.py [--events 50000] [--seconds 10] [--rate 6000]
+    .venv/bin/python bench/worker_throughput.py [--events 50000] [--seconds 10] [--rates 2500,6000]
 
 Three phases, each against the same RabbitMQ, exchange, routing key and queues:
 
 1. raw: confirmed, persistent publishes of event-sized bodies through the worker's own
-   AMQP link, in batches of WORKER_RELAY_BATCH_SIZE, with no database at all (baseline);
+   AMQP link, in batches of WORKER_RELAY_BATCH_SIZE with as many batches in flight as the
+   relay keeps, with no database at all (the baseline);
 2. drain: N events committed at once, then a real `jim worker relay` process publishes
    them (claim, publish, confirm, mark): events/s from the commit to the last mark;
-3. sustained: a producer commits events at --rate for --seconds while the relay runs;
+3. sustained: a producer commits events at each of --rates for --seconds while the relay
+   runs (a rate it keeps up with, for latency; one above the target, for throughput);
    achieved events/s, commit -> confirmed-publish latency (delivered_at - created_at in
-   the outbox) and commit -> consumer latency (a consumer on a queue bound to the events).
+   the outbox) and commit -> consumer latency (a consumer reading the tasks queue, as
+   `jim worker consume` would). Latencies start at the event's capture (its `at`, taken
+   inside the producer's transaction, a few ms before its commit).
+
+Every phase routes each message to the one queue production routes it to (the tasks
+queue, durable, x-max-priority 9); the queue is emptied between phases.
 
 Uses its own database (BENCH_WORKER_DATABASE_URL, default .../jim_bench_worker: created,
 migrated) and its own AMQP prefix (deleted afterwards). Never part of the tests.
@@ -28,6 +35,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import deque
 from datetime import datetime
 from pathlib import Path
 
@@ -42,6 +50,7 @@ from jim.settings import DbSettings  # noqa: E402
 from tests.conftest import create_database_if_missing  # noqa: E402
 from worker.amqp import AmqpLink  # noqa: E402
 from worker.backoff import Backoff  # noqa: E402
+from worker.batches import IN_FLIGHT  # noqa: E402
 from worker.confirms import Outgoing  # noqa: E402
 from worker.settings import WorkerSettings  # noqa: E402
 from worker.tasks import default_registry  # noqa: E402
@@ -87,9 +96,14 @@ def raw_rate(topology: Topology, count: int, body: bytes) -> float:
     props = pika.BasicProperties(delivery_mode=2, priority=3, content_type="application/json",
                                  message_id="0", type=ROUTING_KEY)
     started = time.perf_counter()
+    window: deque = deque()  # the relay's pipelining: IN_FLIGHT batches awaiting confirms
     for first in range(0, count, BATCH):
         n = min(BATCH, count - first)
-        link.publish([Outgoing(topology.events_exchange, ROUTING_KEY, body, props)] * n, timeout=60)
+        window.append(link.start_publish([Outgoing(topology.events_exchange, ROUTING_KEY, body, props)] * n))
+        if len(window) == IN_FLIGHT:
+            window.popleft().wait(60)
+    while window:
+        window.popleft().wait(60)
     elapsed = time.perf_counter() - started
     link.close()
     return count / elapsed
@@ -133,26 +147,63 @@ class LatencyConsumer(threading.Thread):
         conn.close()
 
 
+def sustained_phase(conn: psycopg.Connection, member: str, queue: str, rate: int, seconds: float,
+                    raw: float) -> tuple[float, float]:
+    """Commit `rate` events/s for `seconds` with the relay and a consumer running; print the
+    achieved rate and the latency percentiles; return (achieved, offered)."""
+    consumer = LatencyConsumer(queue)
+    consumer.start()
+    first_id = conn.execute("select coalesce(max(id), 0) from events.outbox").fetchone()[0]
+    # Every 20 ms, commit what the schedule says is due: a slow commit (WAL flush) is made
+    # up by a bigger next one, so the offered rate holds.
+    produced, started = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - started) < seconds:
+        due = int(elapsed * rate) - produced
+        if due > 0:
+            commit_events(conn, member, due)
+            produced += due
+        time.sleep(0.02)
+    offered = produced / (time.perf_counter() - started)
+    sustained = produced / (wait_delivered(conn, 300) - started)
+    time.sleep(1.0)
+    consumer.stop.set()
+    consumer.join(10)
+    relay_ms = [r[0] for r in conn.execute(
+        "select extract(epoch from delivered_at - created_at) * 1000 from events.outbox where id > %s",
+        (first_id,))]
+    print(f"  sustained, offered {offered:>6,.0f} ev/s for {seconds:.0f} s:"
+          f" {sustained:>7,.0f} ev/s    ratio {sustained / raw:.2f} of raw")
+    print(f"    commit -> confirmed publish   {percentiles(relay_ms)}")
+    print(f"    commit -> consumer received   {percentiles(consumer.latencies)}"
+          f"  ({len(consumer.latencies):,} received)")
+    return sustained, offered
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=50_000, help="events per phase (raw, drain)")
-    parser.add_argument("--seconds", type=float, default=10.0, help="length of the sustained phase")
-    parser.add_argument("--rate", type=int, default=6000, help="events/s the sustained producer commits")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each sustained phase")
+    parser.add_argument("--rates", type=lambda v: [int(x) for x in v.split(",")], default=[2500, 6000],
+                        help="events/s the sustained producer commits, one phase each (default 2500,6000)")
     args = parser.parse_args()
 
     member = setup_database()
     prefix = f"jimbench.{uuid.uuid4().hex[:8]}"
     topology = Topology(prefix, (1.0,), default_registry().bindings)
-    admin = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
-    channel = admin.channel()
-    capture = f"{prefix}.capture"
-    channel.exchange_declare(topology.events_exchange, exchange_type="topic", durable=True)
-    channel.queue_declare(capture, durable=True)
-    channel.queue_bind(capture, topology.events_exchange, routing_key="#")
+    # Events of app.workout go where production sends them: the tasks queue (x-max-priority),
+    # declared by the worker's own topology; the latency consumer reads that queue.
+    capture = topology.tasks_queue
+
+    def broker(*operations: tuple[str, str]) -> None:
+        """Queue/exchange operations on a short-lived connection (a long-idle one would
+        miss its heartbeats while the phases run)."""
+        with pika.BlockingConnection(pika.URLParameters(AMQP_URL)) as admin:
+            channel = admin.channel()
+            for operation, name in operations:
+                getattr(channel, operation)(name)
 
     def purge() -> None:
-        channel.queue_purge(capture)
-        channel.queue_purge(topology.tasks_queue)
+        broker(("queue_purge", topology.tasks_queue))
 
     conn = psycopg.connect(DB_URL, autocommit=True)
     relay = None
@@ -177,35 +228,15 @@ def main() -> int:
         purge()
         print(f"  relay drain of backlog   {drain:>9,.0f} ev/s    ratio {drain / raw:.2f} of raw")
 
-        consumer = LatencyConsumer(capture)
-        consumer.start()
-        first_id = conn.execute("select coalesce(max(id), 0) from events.outbox").fetchone()[0]
-        # Every 20 ms, commit what the schedule says is due: a slow commit (WAL flush) is
-        # made up by a bigger next one, so the offered rate holds.
-        produced, started = 0, time.perf_counter()
-        while (elapsed := time.perf_counter() - started) < args.seconds:
-            due = int(elapsed * args.rate) - produced
-            if due > 0:
-                commit_events(conn, member, due)
-                produced += due
-            time.sleep(0.02)
-        produce_end = time.perf_counter()
-        done = wait_delivered(conn, 300)
-        sustained = produced / (done - started)
-        offered = produced / (produce_end - started)
-        time.sleep(1.0)
-        consumer.stop.set()
-        consumer.join(10)
-        relay_ms = [r[0] for r in conn.execute(
-            "select extract(epoch from delivered_at - created_at) * 1000 from events.outbox where id > %s",
-            (first_id,))]
-        print(f"  sustained ({args.seconds:.0f} s, offered {offered:,.0f} ev/s)"
-              f" {sustained:>7,.0f} ev/s    ratio {sustained / raw:.2f} of raw")
-        print(f"    commit -> confirmed publish   {percentiles(relay_ms)}")
-        print(f"    commit -> consumer received   {percentiles(consumer.latencies)}"
-              f"  ({len(consumer.latencies):,} received)")
-        target = "meets" if sustained >= 5000 and offered >= 5000 else "does NOT meet"
-        print(f"  {target} the 5,000 events/s target (sustained, commit to confirmed publish)")
+        best = 0.0
+        for rate in args.rates:
+            sustained, offered = sustained_phase(conn, member, capture, rate, args.seconds, raw)
+            purge()
+            if offered >= 0.95 * rate:
+                best = max(best, sustained)
+        target = "meets" if best >= 5000 else "does NOT meet"
+        print(f"  {target} the 5,000 events/s target (best sustained rate, commit to confirmed"
+              f" publish, where the producer offered what was asked)")
     finally:
         if relay is not None:
             relay.terminate()
@@ -213,10 +244,8 @@ def main() -> int:
         # The relay process declared the retry queues of its own (default) delays too.
         relay_delays = WorkerSettings(database_url=DB_URL).retry_delays
         retry = {topology.retry_queue(d) for d in (*topology.retry_delays, *relay_delays)}
-        for queue in (capture, topology.tasks_queue, topology.dead_queue, *retry):
-            channel.queue_delete(queue)
-        channel.exchange_delete(topology.events_exchange)
-        admin.close()
+        broker(*[("queue_delete", q) for q in (topology.tasks_queue, topology.dead_queue, *retry)],
+               ("exchange_delete", topology.events_exchange))
         conn.close()
     return 0
 
