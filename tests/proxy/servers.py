@@ -143,6 +143,9 @@ def proxy_environment(database_url: str, **overrides: str) -> dict[str, str]:
         "KEYCLOAK_URL": KEYCLOAK_URL,
         "PROXY_WORKERS": "1",
         "LOG_LEVEL": "INFO",
+        # Generous: on a loaded test machine a 100 ms Redis bound would turn hits into
+        # bypasses at random. The slow-Redis test sets its own.
+        "REDIS_TIMEOUT_MS": "2000",
     }
     cache = os.environ.get("JIM_CACHE_DIR")
     if cache:
