@@ -76,12 +76,18 @@ class ResponseCache:
         self._lock_wait = lock_wait_ms / 1000
         self._inflight: dict[str, asyncio.Future[bytes | None]] = {}
         guard.recovery_hooks.append(self._on_recovery)
+        guard.restart_hooks.append(self._on_restart)
 
     async def _on_recovery(self, client: aioredis.Redis, after_failure: bool) -> None:
         if after_failure:
             await client.hset(VERSIONS, EPOCH, uuid.uuid4().hex)  # type: ignore[misc]
         else:
             await client.hsetnx(VERSIONS, EPOCH, uuid.uuid4().hex)  # type: ignore[misc]
+
+    @staticmethod
+    async def _on_restart(connection) -> None:
+        await connection.send_command("HSET", VERSIONS, EPOCH, uuid.uuid4().hex)
+        await connection.read_response()
 
     async def lookup(self, digest: str, tables: tuple[str, ...],
                      rate: tuple[str, int] | None = None) -> Lookup:

@@ -16,11 +16,14 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from proxy.metrics import CACHE_ERRORS
 
 log = logging.getLogger("jim.proxy.redis")
+RUN_ID_KEY = "jim:run"  # never expires, so never evicted under volatile-lru
 
 
 class RedisUnavailable(Exception):
@@ -31,11 +34,18 @@ class RedisGuard:
     def __init__(self, url: str, *, timeout_ms: int, retry_seconds: float) -> None:
         # One asyncio.timeout around each whole call instead of redis-py's per-read socket
         # timeout: the same bound, without a wait_for task per command on the hot path.
+        # No transparent retries: a broken connection must reach us as a failure, because a
+        # Redis that restarted (perhaps from an older snapshot of the versions) is only
+        # safe to use again under a new cache epoch.
         self._timeout = timeout_ms / 1000
         self.client = aioredis.Redis.from_url(
             url, socket_timeout=None, socket_connect_timeout=self._timeout,
-            retry_on_timeout=False, health_check_interval=0,
+            health_check_interval=0, retry=Retry(NoBackoff(), 0),
+            redis_connect_func=self._on_connect,
         )
+        # hook(connection): runs on a new connection to a Redis that restarted, before any
+        # command of ours uses it (the cache starts a new epoch there).
+        self.restart_hooks: list[Callable[[Any], Awaitable[None]]] = []
         self._retry_seconds = retry_seconds
         self._down_until = 0.0
         self._failing = True  # unknown until the first success: run the recovery hooks then
@@ -60,6 +70,29 @@ class RedisGuard:
             self._failed(operation, exc)
             raise RedisUnavailable(operation) from None
         return result
+
+    async def _on_connect(self, connection: Any) -> None:
+        """Every new connection: is this still the Redis process that holds our data?
+
+        A Redis that restarted may hold data older than the invalidations it lost (e.g.
+        restored from a snapshot). The server's run_id is compared with the one recorded in
+        Redis itself (jim:run, written by whichever proxy saw that server first): when they
+        differ, the restart hooks run on this connection before any command uses it. This
+        works for every process, even one started after the restart; and redis-py
+        reconnects silently, so a new connection is the only place a quick restart shows."""
+        await connection.on_connect()
+        await connection.send_command("INFO", "server")
+        info = bytes(await connection.read_response())
+        run_id = next((line.split(b":", 1)[1].strip() for line in info.splitlines()
+                       if line.startswith(b"run_id:")), b"")
+        await connection.send_command("GET", RUN_ID_KEY)
+        if await connection.read_response() == run_id:
+            return
+        log.warning("new or restarted redis: starting a new cache epoch")
+        for hook in self.restart_hooks:
+            await hook(connection)
+        await connection.send_command("SET", RUN_ID_KEY, run_id)
+        await connection.read_response()
 
     async def ping(self) -> bool:
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -30,8 +31,11 @@ DEV_USERS = ("alice", "bob", "carol", "admin")
 
 
 def free_port(start: int = 18000, end: int = 18100) -> int:
-    """A free loopback port in the tests' range (ports.md: 18000-18099 for proxies)."""
-    for port in range(start, end):
+    """A free loopback port in the tests' range (ports.md: 18000-18099 for proxies), picked
+    at random so concurrent test runs rarely race for the same one."""
+    ports = list(range(start, end))
+    random.shuffle(ports)
+    for port in ports:
         with socket.socket() as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
@@ -55,6 +59,10 @@ def keycloak_token(user: str, password: str | None = None, *, client_id: str = C
     return response.json()["access_token"]
 
 
+class PortTaken(RuntimeError):
+    """Another process bound the port between our check and the proxy's bind."""
+
+
 class RedisServer:
     """A private redis-server on its own port (killed and restarted by the outage tests, so
     the shared Redis of the other engineers is never touched)."""
@@ -72,8 +80,13 @@ class RedisServer:
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
+            if self.process.poll() is not None:  # could not bind: someone else has the port
+                raise PortTaken(self.url)
             with socket.socket() as sock:
                 if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    time.sleep(0.05)
+                    if self.process.poll() is not None:
+                        raise PortTaken(self.url)
                     return
             time.sleep(0.05)
         raise RuntimeError(f"redis-server did not start on {self.port}")
@@ -91,8 +104,14 @@ class RedisServer:
 
 @contextmanager
 def running_redis(port: int | None = None) -> Iterator[RedisServer]:
-    server = RedisServer(port or free_port(16400, 16500))
-    server.start()
+    for attempt in range(3):
+        server = RedisServer(port or free_port(16400, 16500))
+        try:
+            server.start()
+            break
+        except PortTaken:
+            if port is not None or attempt == 2:
+                raise
     try:
         yield server
     finally:
@@ -157,8 +176,20 @@ def proxy_environment(database_url: str, **overrides: str) -> dict[str, str]:
 
 @contextmanager
 def running_proxy(database_url: str, *, port: int | None = None, **overrides: str) -> Iterator[ProxyServer]:
-    """Start `jim proxy` (gunicorn + uvicorn workers) and wait until it answers /healthz."""
-    port = port or free_port()
+    """Start `jim proxy` (gunicorn + uvicorn workers) and wait until it answers /healthz
+    (on another free port if the chosen one was taken meanwhile)."""
+    for attempt in range(3):
+        try:
+            with _running_proxy(database_url, port or free_port(), overrides) as server:
+                yield server
+                return
+        except PortTaken:
+            if port is not None or attempt == 2:
+                raise
+
+
+@contextmanager
+def _running_proxy(database_url: str, port: int, overrides: dict[str, str]) -> Iterator[ProxyServer]:
     log_file = tempfile.NamedTemporaryFile(prefix="jim-proxy-", suffix=".log", delete=False)
     env = proxy_environment(database_url, PROXY_PORT=str(port), PROXY_HOST="127.0.0.1", **overrides)
     process = subprocess.Popen(
@@ -175,12 +206,18 @@ def running_proxy(database_url: str, *, port: int | None = None, **overrides: st
 
 
 def _wait_healthy(server: ProxyServer, seconds: float = 30) -> None:
+    """Until /healthz answers — from *this* process: gunicorn must have logged that it
+    bound the port (another test run's proxy could hold it after our free_port check)."""
     deadline = time.monotonic() + seconds
+    bound = f"Listening at: {server.url}"
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
             raise RuntimeError(f"jim proxy exited with {server.process.returncode}:\n{server.log_path.read_text()[-3000:]}")
+        if "Connection in use" in server.log_path.read_text():
+            stop(server.process)
+            raise PortTaken(server.url)
         try:
-            if httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
+            if bound in server.log_path.read_text() and httpx.get(f"{server.url}/healthz", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass

@@ -81,3 +81,41 @@ def test_readyz_reports_redis(database_url, keycloak) -> None:
         ready = httpx.get(f"{server.url}/readyz", timeout=5)
         assert ready.status_code == 503 and ready.json()["checks"]["redis"] is False
         assert server.post("{ __typename }").status_code == 200
+
+
+def test_redis_restored_from_an_older_snapshot_serves_nothing_stale(database_url, keycloak, tokens) -> None:
+    """Redis restarts between two requests with an older copy of its data (as from an RDB
+    snapshot): the versions in it predate a write, so its entries must not be served."""
+    title = f"snapshot-{uuid.uuid4().hex[:8]}"
+    with running_redis() as redis_server, running_proxy(
+        database_url, REDIS_URL=redis_server.url, REDIS_RETRY_SECONDS="0.2", RATE_LIMIT_REQUESTS="0",
+    ) as server:
+        try:
+            with psycopg.connect(database_url) as conn:
+                conn.execute("insert into app.workout (owner_id, title) values (%s, %s)",
+                             ("a11ce000-0000-4000-8000-000000000001", title))
+            time.sleep(0.3)
+            assert title in titles(server.post(WORKOUTS, token=tokens["alice"]))
+            assert server.post(WORKOUTS, token=tokens["alice"]).headers["x-cache"] == "HIT"
+            client = redis_server.client()
+            snapshot = {key: client.dump(key) for key in client.keys("jim:*")}
+
+            with psycopg.connect(database_url) as conn:
+                conn.execute("update app.workout set title = %s where title = %s", (title + "-new", title))
+            time.sleep(0.5)
+            assert title + "-new" in titles(server.post(WORKOUTS, token=tokens["alice"]))
+
+            redis_server.kill()
+            redis_server.start()
+            client = redis_server.client()
+            for key, value in snapshot.items():
+                client.restore(key, 0, value, replace=True)
+            for _ in range(10):
+                answer = server.post(WORKOUTS, token=tokens["alice"])
+                assert answer.status_code == 200
+                seen = titles(answer)
+                assert title not in seen and title + "-new" in seen, answer.headers["x-cache"]
+                time.sleep(0.1)
+        finally:
+            with psycopg.connect(database_url) as conn:
+                conn.execute("delete from app.workout where title like %s", (title + "%",))
