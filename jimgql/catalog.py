@@ -103,6 +103,7 @@ class Function:
     is_variadic: bool
     directive: dict[str, Any]
     has_out_args: bool
+    overloaded: bool  # another function of the same schema has the same name
 
 
 @record

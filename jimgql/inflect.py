@@ -30,12 +30,14 @@ def pascal(name: str) -> str:
 
 
 def camel(name: str) -> str:
-    """name_with_underscore -> nameWithUnderscore; createdAt stays createdAt."""
-    parts = _parts(name)
-    if not parts:
-        return name
-    first, rest = parts[0], parts[1:]
-    return first[:1].lower() + first[1:] + "".join(p[:1].upper() + p[1:] for p in rest)
+    """name_with_underscore -> nameWithUnderscore; createdAt stays createdAt.
+
+    Only the text before the first underscore keeps a lower-case start: a leading underscore
+    capitalises what follows (``_id`` -> ``Id``), so ``_id`` and ``id`` stay distinct fields.
+    """
+    first, *rest = name.split("_")
+    out = first[:1].lower() + first[1:] + "".join(p[:1].upper() + p[1:] for p in rest if p)
+    return out or name
 
 
 def lower_first(name: str) -> str:

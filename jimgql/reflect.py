@@ -185,13 +185,12 @@ def load(text: str) -> Catalog:
     functions = []
     for (oid, schema, name, sql_name, args, ret, retset, rows, volatility, variadic, comment,
          has_out, overloads) in raw["functions"]:
-        if overloads > 1:
-            continue  # overloaded functions are not exposed (pg_graphql)
         functions.append(Function(
             oid=int(oid), schema=schema, name=name, sql_name=sql_name,
             arg_names=[a[0] for a in args], arg_types=[int(a[1]) for a in args],
             arg_defaults=[a[2] for a in args], return_type=int(ret), returns_set=retset,
             rows=rows, volatility=volatility, is_variadic=variadic,
             directive=directives.parse(comment), has_out_args=has_out,
+            overloaded=overloads > 1,
         ))
     return Catalog(schemas, relations, fkeys, types, functions, raw["search_path"])

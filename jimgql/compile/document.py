@@ -14,7 +14,6 @@ from jimgql.compile.parser import parse
 from jimgql.compile.values import ABSENT, Coercer, VariableScope, default_value, literal
 from jimgql.errors import GraphQLError, OperationError
 from jimgql.record import field, record
-from jimgql.schema.types import non_null
 
 MAX_DEPTH = 32
 
@@ -218,13 +217,15 @@ class Collector:
             if name not in ("skip", "include"):
                 continue
             arg = next((a for a in directive.arguments if a.name.value == "if"), None)
-            value = self.coercer.coerce(literal(arg.value if arg else None, None), non_null("Boolean"))
-            if value is ABSENT:
-                raise GraphQLError("Invalid input for NonNull type")
-            if not isinstance(value, bool):  # a variable: the choice shapes the SQL
-                value = self.coercer.scope.concrete(value.name)
-                if not isinstance(value, bool):
-                    raise GraphQLError("Invalid input for Boolean type")
+            node = arg.value if arg else None
+            if isinstance(node, ast.Variable):  # the choice shapes the SQL: part of the plan key
+                value = self.coercer.scope.concrete(node.name.value)
+            else:
+                value = literal(node, None)
+            if value is ABSENT or value is None:
+                raise GraphQLError(f'Value for "if" in @{name} directive is required')
+            if not isinstance(value, bool):
+                raise GraphQLError("Invalid input for Boolean type")
             if (name == "skip") == value:
                 return False
         return True

@@ -57,7 +57,11 @@ def where(ctx: Context, table: TableInfo, value: Any, alias: str) -> str | None:
         return None
     parts = []
     for key, item in value.items():
-        if key == "and":
+        if key in table.columns:  # a column may be named and/or/not: the column wins
+            info = table.columns[key]
+            for op, operand in (item or {}).items():
+                parts.append(_column_op(ctx, info, op, operand, alias))
+        elif key == "and":
             subs = [s for s in (where(ctx, table, v, alias) for v in (item or [])) if s]
             if subs:
                 parts.append("(" + " and ".join(subs) + ")")
@@ -67,16 +71,12 @@ def where(ctx: Context, table: TableInfo, value: Any, alias: str) -> str | None:
                 parts.append("(" + " or ".join(subs) + ")")
         elif key == "not":
             sub = where(ctx, table, item, alias)
-            if sub:
-                parts.append(f"(not {sub})")
+            if sub:  # the entries of one object are and-ed: negate them as a whole
+                parts.append(f"(not ({sub}))")
         elif key == "nodeId":
             part = _node_id(ctx, table, item, alias)
             if part:
                 parts.append(part)
-        else:
-            info = table.columns[key]
-            for op, operand in (item or {}).items():
-                parts.append(_column_op(ctx, info, op, operand, alias))
     return " and ".join(parts) if parts else None
 
 

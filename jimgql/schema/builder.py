@@ -245,15 +245,16 @@ class Builder:
             elif info.scalar + "Filter" in self.types:
                 fields[field_name] = InputValue(field_name, named(info.scalar + "Filter"))
         fields["nodeId"] = InputValue("nodeId", named("IDFilter"))
-        fields["and"] = InputValue(
+        # A column named and/or/not keeps its name: that compound operator is left out.
+        fields.setdefault("and", InputValue(
             "and", list_of(non_null(name)),
             "Returns true only if all its inner filters are true, otherwise returns false",
-        )
-        fields["or"] = InputValue(
+        ))
+        fields.setdefault("or", InputValue(
             "or", list_of(non_null(name)),
             "Returns true if at least one of its inner filters is true, otherwise returns false",
-        )
-        fields["not"] = InputValue("not", named(name), "Negates a filter")
+        ))
+        fields.setdefault("not", InputValue("not", named(name), "Negates a filter"))
         return InputObjectType(name, None, table.rel.schema, fields=fields, meta=table)
 
     def collection_args(self, table: TableInfo) -> dict[str, InputValue]:

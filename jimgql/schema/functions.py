@@ -6,7 +6,9 @@
 * Other functions go on ``Query`` (stable, immutable) or ``Mutation`` (volatile).
 * Arguments without a default are required; arguments with one are optional (the call
   uses named notation, so Postgres fills the defaults in).
-* Unsupported signatures are left out rather than breaking the schema: overloads, unnamed
+* Unsupported signatures are left out rather than breaking the schema: overloaded root
+  functions (computed fields may share a name across tables), arguments of enums the schema
+  cannot name, unnamed
   or variadic arguments, OUT arguments, ``void``/``record``/composite-but-not-exposed returns,
   ``setof`` scalars, and set-returning functions whose argument names clash with the
   connection's own arguments.
@@ -44,10 +46,13 @@ def add_functions(b: Builder) -> None:
             continue
         if len(func.arg_types) == 1 and func.arg_types[0] in by_rowtype:
             # Computed fields: scalar ones need a leading underscore; functions returning
-            # a table's rows (computed relationships) do not.
+            # a table's rows (computed relationships) do not. Overloads on different row
+            # types are distinct fields of distinct types, so they are kept.
             if func.name.startswith("_") or func.return_type in by_rowtype:
                 _computed(b, func, by_rowtype[func.arg_types[0]], by_rowtype)
             continue
+        if func.overloaded:
+            continue  # an overloaded root function has no single signature (pg_graphql)
         if any(t in by_rowtype or _is_composite(b, t) for t in func.arg_types):
             continue
         _root(b, func, by_rowtype)
@@ -56,6 +61,16 @@ def add_functions(b: Builder) -> None:
 def _is_enum(b: Builder, scalar: str) -> bool:
     """pg_graphql leaves functions taking or returning enums (or arrays of them) out."""
     return isinstance(b.types.get(scalar), EnumType)
+
+
+def _hidden_enum(b: Builder, oid: int) -> bool:
+    """An enum (or array of one) the schema cannot name (not on the search path, no USAGE):
+    a column of it reads as Opaque, but an argument of it cannot be given, so the function
+    is left out."""
+    t = b.resolve_type(oid)
+    if t is not None and t.category == "A" and t.elem:
+        t = b.resolve_type(t.elem)
+    return t is not None and t.kind == "e" and b.enum_name(t) is None
 
 
 def _is_composite(b: Builder, oid: int) -> bool:
@@ -120,7 +135,7 @@ def _root(b: Builder, func: Function, by_rowtype: dict[int, TableInfo]) -> None:
         if not arg_name:
             return
         mapped = b.scalar_of(arg_type)
-        if mapped is None or _is_enum(b, mapped[0]):
+        if mapped is None or _is_enum(b, mapped[0]) or _hidden_enum(b, arg_type):
             return
         scalar, is_list, pg, _elem = mapped
         gql_name = inflect.field_name(arg_name, inflect_names)

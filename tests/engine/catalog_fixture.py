@@ -51,6 +51,6 @@ def catalog(*, email_selectable: bool = True) -> Catalog:
     shout = Function(oid=500, schema="public", name="_shout", sql_name='"public"."_shout"',
                      arg_names=["rec"], arg_types=[9101], arg_defaults=[None], return_type=25,
                      returns_set=False, rows=0, volatility="s", is_variadic=False, directive={},
-                     has_out_args=False)
+                     has_out_args=False, overloaded=False)
     return Catalog([Schema(1, "public", dict(INFLECT))], [account, blog], [fkey], types, [shout],
                    ["public"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from jimgql import inflect
 from jimgql.compile import document
 from jimgql.compile.planner import compile_operation
 from jimgql.compile.sql import Bind, Const
@@ -131,3 +132,11 @@ def test_one_statement_per_root_field_and_no_n_plus_one():
              " b: blogCollection { totalCount: __typename } }")
     assert [s.alias for s in p.steps] == ["a", "b"]
     assert all(s.sql.startswith("select") for s in p.steps)
+
+
+def test_inflection_keeps_a_leading_underscore_apart() -> None:
+    assert inflect.camel("name_with_underscore") == "nameWithUnderscore"
+    assert inflect.camel("_id") == "Id"
+    assert inflect.camel("id") == "id"
+    assert inflect.camel("createdAt") == "createdAt"
+    assert inflect.pascal("blog_post") == "BlogPost"
