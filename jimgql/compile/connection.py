@@ -121,7 +121,9 @@ def build(ctx: Context, table: TableInfo, source: str, join: Callable[[str], lis
     cur_value = before if backward else after
     cur = None
     if cur_value is not None:
-        cur = ctx.leaf(cur_value, lambda v: cursor.decode_cursor(v) if v is not None else None) + "::jsonb"
+        keys = len(order)
+        cur = ctx.leaf(cur_value,
+                       lambda v: cursor.decode_cursor(v, keys) if v is not None else None) + "::jsonb"
     page_conds = list(conds)
     if cur:
         page_conds.append(after_sql(order, t, cur, reverse=backward))

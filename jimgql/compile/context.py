@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from jimgql.compile.document import Collector, Document, Selected
@@ -38,9 +39,9 @@ class Context:
     def arguments(self, sel: Selected, field: Field) -> dict[str, Any]:
         """The field's arguments, checked against their types (absent ones left out)."""
         given = {a.name.value: a.value for a in sel.node.arguments or ()}
-        for name in given:
-            if name not in field.args:
-                raise GraphQLError(f"Unknown argument '{name}' on field '{field.name}'")
+        extra = [name for name in given if name not in field.args]
+        if extra:  # pg_graphql's wording for arguments a field does not take
+            raise GraphQLError(f"Input contains extra keys {json.dumps(extra)}")
         out: dict[str, Any] = {}
         for name, arg in field.args.items():
             value = self.coercer.coerce(literal(given.get(name), self.scope), arg.type)

@@ -47,9 +47,20 @@ def decode_node_id(text: Any) -> tuple[str, str, list[Any]]:
     return value[0], value[1], value[2:]
 
 
-def decode_cursor(text: Any) -> str:
-    """The cursor's JSON array as text (bound as ``jsonb`` and read element by element)."""
-    code, value = _decode(text) if isinstance(text, str) else (1, None)
-    if code or not isinstance(value, list):
-        raise GraphQLError("Invalid cursor")
+def decode_cursor(text: Any, keys: int) -> str:
+    """The cursor's JSON array as text (bound as ``jsonb`` and read element by element).
+
+    ``keys`` is the number of sort keys (orderBy columns plus the primary key): a cursor
+    with more values than that was made for another ordering. pg_graphql numbers decoding
+    failures; base64 is error 1 there, the later stages here follow on from it.
+    """
+    if not isinstance(text, str):
+        raise GraphQLError("Failed to decode cursor, error 1")
+    code, value = _decode(text)
+    if code:
+        raise GraphQLError(f"Failed to decode cursor, error {code - 1}")
+    if not isinstance(value, list):
+        raise GraphQLError("Failed to decode cursor, error 4")
+    if len(value) > keys:
+        raise GraphQLError("orderBy clause incompatible with pagination cursor")
     return json.dumps(value)
