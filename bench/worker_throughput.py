@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections import deque
@@ -125,26 +125,41 @@ def wait_delivered(conn: psycopg.Connection, timeout: float) -> float:
     return time.perf_counter()
 
 
-class LatencyConsumer(threading.Thread):
-    """Receives the events on its own queue and records now - the event's created_at."""
+class LatencyConsumer:
+    """A separate process (as a consumer would be: the producer's process keeps its own
+    GIL) that reads the queue and records now - the event's `at` for every message."""
 
     def __init__(self, queue: str) -> None:
-        super().__init__(daemon=True)
-        self.queue, self.latencies, self.stop = queue, [], threading.Event()
+        self._stop = multiprocessing.Event()
+        self._results: multiprocessing.Queue = multiprocessing.Queue()
+        self._process = multiprocessing.Process(target=_consume, args=(queue, self._stop, self._results),
+                                                daemon=True)
+        self.latencies: list[float] = []
 
-    def run(self) -> None:
-        conn = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
-        channel = conn.channel()
-        channel.basic_qos(prefetch_count=1000)
-        for method, _props, body in channel.consume(self.queue, auto_ack=False, inactivity_timeout=0.2):
-            if self.stop.is_set():
-                break
-            if method is None:
-                continue
-            at = datetime.fromisoformat(json.loads(body)["at"]).timestamp()
-            self.latencies.append((time.time() - at) * 1000)
-            channel.basic_ack(method.delivery_tag, multiple=True)
-        conn.close()
+    def start(self) -> None:
+        self._process.start()
+
+    def finish(self) -> None:
+        self._stop.set()
+        self.latencies = self._results.get(timeout=60)
+        self._process.join(10)
+
+
+def _consume(queue: str, stop, results) -> None:
+    latencies = []
+    conn = pika.BlockingConnection(pika.URLParameters(AMQP_URL))
+    channel = conn.channel()
+    channel.basic_qos(prefetch_count=1000)
+    for method, _props, body in channel.consume(queue, auto_ack=False, inactivity_timeout=0.2):
+        if stop.is_set():
+            break
+        if method is None:
+            continue
+        at = datetime.fromisoformat(json.loads(body)["at"]).timestamp()
+        latencies.append((time.time() - at) * 1000)
+        channel.basic_ack(method.delivery_tag, multiple=True)
+    conn.close()
+    results.put(latencies)
 
 
 def sustained_phase(conn: psycopg.Connection, member: str, queue: str, rate: int, seconds: float,
@@ -166,8 +181,7 @@ def sustained_phase(conn: psycopg.Connection, member: str, queue: str, rate: int
     offered = produced / (time.perf_counter() - started)
     sustained = produced / (wait_delivered(conn, 300) - started)
     time.sleep(1.0)
-    consumer.stop.set()
-    consumer.join(10)
+    consumer.finish()
     relay_ms = [r[0] for r in conn.execute(
         "select extract(epoch from delivered_at - created_at) * 1000 from events.outbox where id > %s",
         (first_id,))]
