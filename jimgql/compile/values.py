@@ -204,8 +204,11 @@ def scalar_value(name: str, value: Any) -> Any:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
     elif name == "Boolean":
         ok = isinstance(value, bool)
-    elif name in ("BigInt", "BigFloat"):
+    elif name == "BigInt":
         ok = isinstance(value, (int, float, str)) and not isinstance(value, bool)
+    elif name == "BigFloat":  # exact decimals travel as strings only: a JSON number is lossy
+        if not isinstance(value, str):
+            raise GraphQLError("Invalid input for BigFloat type. String required")
     elif name in ("String", "ID", "Cursor", "UUID", "Date", "Time", "Datetime"):
         ok = isinstance(value, str)
     elif name == "JSON":
