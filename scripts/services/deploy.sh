@@ -52,7 +52,7 @@ GO_TOOLCHAIN_VERSION=1.24.11
 ensure_go_toolchain() {
   local candidate
   for candidate in "$(command -v go 2>/dev/null)" /usr/local/go/bin/go "$JIM_CACHE_DIR/go-toolchain/bin/go"; do
-    [ -n "$candidate" ] && [ -x "$candidate" ] || continue
+    if [ -z "$candidate" ] || [ ! -x "$candidate" ]; then continue; fi
     if "$candidate" version 2>/dev/null | grep -Eq 'go1\.(2[4-9]|[3-9][0-9])'; then
       echo "$candidate"
       return 0
