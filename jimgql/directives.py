@@ -2,9 +2,11 @@
 
 The same extraction runs in SQL (``graphql.comment_directive(text)``, installed by
 ``install.py``) and here, on the comments reflection returns. A comment without a directive
-means no configuration; a directive that is not valid JSON (or a ``max_rows`` that is not an
-unsigned integer) fails every request with pg_graphql's "Error while loading schema" message,
-so the mistake is noticed at once.
+means no configuration; a directive that is not valid JSON, or whose known keys have the wrong
+shape (a ``max_rows`` that is not an unsigned integer, ``primary_key_columns`` or
+``foreign_keys`` that are not lists of the expected entries), fails every request with
+pg_graphql's "Error while loading schema" message (worded as pg_graphql's JSON decoder words
+it), so the mistake is noticed at once.
 """
 
 from __future__ import annotations
@@ -73,3 +75,63 @@ def enabled(directive: dict[str, Any], key: str) -> bool:
     """``{"totalCount": {"enabled": true}}`` style switches."""
     value = directive.get(key)
     return isinstance(value, dict) and value.get("enabled") is True
+
+
+def _kind(value: Any) -> str:
+    """A JSON value described the way pg_graphql's decoder reports an unexpected one."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean `{json.dumps(value)}`"
+    if isinstance(value, int):
+        return f"integer `{value}`"
+    if isinstance(value, float):
+        return f"floating point `{value}`"
+    if isinstance(value, str):
+        return f"string {json.dumps(value)}"
+    return "sequence" if isinstance(value, list) else "map"
+
+
+def _invalid(value: Any, expected: str) -> OperationError:
+    return OperationError(f"{SCHEMA_ERROR}invalid type: {_kind(value)}, expected {expected}")
+
+
+def _names(value: Any) -> list[str]:
+    if not isinstance(value, list):
+        raise _invalid(value, "a sequence")
+    for item in value:
+        if not isinstance(item, str):
+            raise _invalid(item, "a string")
+    return value
+
+
+def primary_key_columns(directive: dict[str, Any]) -> list[str] | None:
+    """The key a view declares, or None when it declares none."""
+    value = directive.get("primary_key_columns")
+    return None if value is None else _names(value)
+
+
+_FK_LISTS = ("local_columns", "foreign_columns")
+_FK_TEXTS = ("local_name", "foreign_name", "foreign_schema", "foreign_table")
+
+
+def foreign_keys(directive: dict[str, Any]) -> list[dict[str, Any]]:
+    """Relationships a view (or table) declares; each entry checked key by key."""
+    value = directive.get("foreign_keys")
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _invalid(value, "a sequence")
+    for entry in value:
+        if not isinstance(entry, dict):
+            raise _invalid(entry, "a map")
+        for key in sorted(entry):
+            item = entry[key]
+            if key in _FK_LISTS:
+                _names(item)
+            elif key in _FK_TEXTS and item is not None and not isinstance(item, str):
+                raise _invalid(item, "a string")
+        for key in ("local_columns", "foreign_table", "foreign_columns"):
+            if key not in entry:
+                raise OperationError(f"{SCHEMA_ERROR}missing field `{key}`")
+    return value

@@ -157,8 +157,8 @@ class Builder:
         if not inflect.is_valid_name(type_name) or type_name in self.types:
             return
         pk_names = rel.primary_key
-        declared = rel.directive.get("primary_key_columns")
-        if isinstance(declared, list) and declared and all(isinstance(c, str) for c in declared):
+        declared = directives.primary_key_columns(rel.directive)
+        if declared:
             pk_names = declared
         if not pk_names:
             return

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from jimgql import inflect
+from jimgql import directives, inflect
 from jimgql.schema.meta import Relationship, TableInfo
 from jimgql.schema.types import Field, ObjectType, named, non_null
 
@@ -27,18 +27,12 @@ def add_relationships(b: Builder) -> None:
             continue
         _add(b, local, fk.local_columns, foreign, fk.foreign_columns, fk.directive)
     for table in list(b.tables.values()):
-        declared = table.rel.directive.get("foreign_keys")
-        if not isinstance(declared, list):
-            continue
-        for entry in declared:
-            if not isinstance(entry, dict):
+        for entry in directives.foreign_keys(table.rel.directive):
+            foreign = by_name.get((entry.get("foreign_schema") or table.rel.schema,
+                                   entry["foreign_table"]))
+            if foreign is None:
                 continue
-            foreign = by_name.get((str(entry.get("foreign_schema", table.rel.schema)),
-                                   str(entry.get("foreign_table"))))
-            lcols, fcols = entry.get("local_columns"), entry.get("foreign_columns")
-            if foreign is None or not isinstance(lcols, list) or not isinstance(fcols, list):
-                continue
-            _add(b, table, lcols, foreign, fcols, entry)
+            _add(b, table, entry["local_columns"], foreign, entry["foreign_columns"], entry)
 
 
 def _add(b: Builder, local: TableInfo, lcols: list[str], foreign: TableInfo, fcols: list[str],
