@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from jimgql import inflect
+from jimgql import directives, inflect
 from jimgql.schema.meta import ColumnInfo, MutationRoot, TableInfo
 from jimgql.schema.types import (
     EnumType,
@@ -62,7 +62,7 @@ def add_mutations(b: Builder, table: TableInfo) -> None:
         }, meta=table))
         field_name = "insertInto" + base
         args = {"objects": InputValue("objects", non_null(list_of(non_null(name + "InsertInput"))))}
-        if _on_conflict_types(b, table):
+        if directives.enabled(table.rel.directive, "onConflict") and _on_conflict_types(b, table):
             args["onConflict"] = InputValue("onConflict", named(name + "OnConflictInput"))
         b.mutation_fields.setdefault(field_name, Field(
             field_name, named(response("InsertResponse")),
@@ -101,7 +101,12 @@ def add_mutations(b: Builder, table: TableInfo) -> None:
 def _on_conflict_types(b: Builder, table: TableInfo) -> bool:
     """Upserts (``onConflict``): on a unique or primary key constraint whose columns are all
     inputs (a serial or identity key is never in conflict with an insert), updating the
-    fields the role may update."""
+    fields the role may update.
+
+    A jim extension: released pg_graphql has no upserts, so they are offered only where a
+    table's directive asks for them (``@graphql({"onConflict": {"enabled": true}})``); by
+    default the schema (and its introspection) is exactly pg_graphql's.
+    """
     origin, name = table.rel.schema, table.type_name
     constraints = [
         EnumValue(cname, None, cname) for cname, columns in table.rel.constraints
