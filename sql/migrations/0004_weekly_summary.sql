@@ -13,14 +13,14 @@ create table app.weekly_summary (
   updated_at timestamptz not null default now(),
   primary key (member_id, week_start)
 );
-comment on table app.weekly_summary is 'Training totals per member and week; maintained by the worker.';
-comment on column app.weekly_summary.member_id is 'The member who trained.';
-comment on column app.weekly_summary.week_start is 'The Monday (UTC) the week starts on.';
-comment on column app.weekly_summary.workouts is 'Workouts started that week.';
-comment on column app.weekly_summary.entries is 'Sets and efforts logged in those workouts.';
-comment on column app.weekly_summary.volume_kg is 'Sum of reps x weight_kg over the week''s entries.';
-comment on column app.weekly_summary.distance_m is 'Sum of distance_m over the week''s entries.';
-comment on column app.weekly_summary.duration_s is 'Sum of duration_s over the week''s entries.';
-comment on column app.weekly_summary.updated_at is 'When the worker last recomputed the week.';
+comment on table app.weekly_summary is '@graphql({"description": "Training totals per member and week; maintained by the worker."})';
+comment on column app.weekly_summary.member_id is '@graphql({"description": "The member who trained."})';
+comment on column app.weekly_summary.week_start is '@graphql({"description": "The Monday (UTC) the week starts on."})';
+comment on column app.weekly_summary.workouts is '@graphql({"description": "Workouts started that week."})';
+comment on column app.weekly_summary.entries is '@graphql({"description": "Sets and efforts logged in those workouts."})';
+comment on column app.weekly_summary.volume_kg is '@graphql({"description": "Sum of reps x weight_kg over the week''s entries."})';
+comment on column app.weekly_summary.distance_m is '@graphql({"description": "Sum of distance_m over the week''s entries."})';
+comment on column app.weekly_summary.duration_s is '@graphql({"description": "Sum of duration_s over the week''s entries."})';
+comment on column app.weekly_summary.updated_at is '@graphql({"description": "When the worker last recomputed the week."})';
 
 alter table app.weekly_summary enable row level security;
