@@ -283,7 +283,7 @@ class Builder:
 
     def _roots(self) -> None:
         fields: dict[str, Field] = {
-            "node": Field("node", named("Node"), "Retrieves a record by `ID`",
+            "node": Field("node", named("Node"), "Retrieve a record by its `ID`",
                           args={"nodeId": InputValue("nodeId", non_null("ID"), "The record's `ID`")},
                           meta=NodeRoot()),
         }

@@ -38,6 +38,7 @@ from graphql.language import DirectiveLocation, ast, parse
 
 from jimgql.compile.document import Document, Selected
 from jimgql.compile.values import VariableScope
+from jimgql.schema import introspection_meta
 from jimgql.schema.types import (
     EnumType,
     InputObjectType,
@@ -54,11 +55,14 @@ STANDARD = {"Int": GraphQLInt, "Float": GraphQLFloat, "String": GraphQLString,
 _LOCATIONS = [DirectiveLocation.FIELD, DirectiveLocation.FRAGMENT_SPREAD,
               DirectiveLocation.INLINE_FRAGMENT]
 DIRECTIVES = [
-    GraphQLDirective("include", _LOCATIONS, {"if": GraphQLArgument(GraphQLNonNull(GraphQLBoolean))}, description=
-                     "This field or fragment will be included only when the `if` argument is true."),
-    GraphQLDirective("skip", _LOCATIONS, {"if": GraphQLArgument(GraphQLNonNull(GraphQLBoolean))}, description=
-                     "This field or fragment will be skipped when the `if` argument is true."),
+    GraphQLDirective("include", _LOCATIONS,
+                     {"if": GraphQLArgument(GraphQLNonNull(GraphQLBoolean), description="Included when true")},
+                     description="This field or fragment will be included only when the `if` argument is true."),
+    GraphQLDirective("skip", _LOCATIONS,
+                     {"if": GraphQLArgument(GraphQLNonNull(GraphQLBoolean), description="Skipped when true")},
+                     description="This field or fragment will be skipped when the `if` argument is true."),
 ]
+SCHEMA_DESCRIPTION = "Represents the GraphQL schema of the database"
 
 
 class _Converter:
@@ -145,9 +149,11 @@ class _Converter:
         # descriptions.
         for name, scalar in STANDARD.items():
             scalar.description = self.schema.types[name].description
+        introspection_meta.apply()
         mutation = self.named("Mutation") if self.schema.mutation else None
         types = [self.named(n) for n in sorted(self.visible) if n not in STANDARD]
-        gql = GraphQLSchema(self.named("Query"), mutation, types=types, directives=DIRECTIVES)
+        gql = GraphQLSchema(self.named("Query"), mutation, types=types, directives=DIRECTIVES,
+                            description=SCHEMA_DESCRIPTION)
         gql.type_map = dict(sorted(gql.type_map.items()))
         return gql
 

@@ -75,9 +75,10 @@ def builtin_scalars() -> list[ScalarType]:
 
 
 def filter_input(type_name: str, ops: list[str], *, origin: str | None = None) -> InputObjectType:
-    """``IntFilter`` and friends: one input field per operator."""
+    """``IntFilter`` and friends: one input field per operator, listed alphabetically as
+    pg_graphql's introspection lists them."""
     fields: dict[str, InputValue] = {}
-    for op in ops:
+    for op in sorted(ops):
         if op == "in":
             ref = list_of(non_null(type_name))
         elif op == "is":
