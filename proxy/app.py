@@ -30,7 +30,7 @@ from proxy.auth import Authenticator
 from proxy.cache import ResponseCache
 from proxy.cached_execution import CachedExecutor
 from proxy.endpoint import GraphQLEndpoint
-from proxy.executor import Executor
+from proxy.executor import Executor, can_resolve_directly
 from proxy.invalidation import InvalidationListener
 from proxy.keys import KeyStore
 from proxy.limits import RateLimiter
@@ -45,16 +45,18 @@ from proxy.tokens import TokenVerifier, VerifierConfig
 log = logging.getLogger("jim.proxy")
 
 
-def check_roles(settings: ProxySettings) -> None:
-    """Refuse to start unless `authenticator` has been granted every allowed role."""
+def check_roles(settings: ProxySettings) -> bool:
+    """Refuse to start unless `authenticator` has been granted every allowed role; say
+    whether it may call graphql.resolve itself (the one-statement request, executor.py)."""
     with psycopg.connect(settings.authenticator_url, connect_timeout=10) as conn:
         check_granted(conn, frozenset(settings.allowed_roles))
+        return can_resolve_directly(conn)
 
 
 class Proxy:
     """The per-process objects every request uses."""
 
-    def __init__(self, settings: ProxySettings) -> None:
+    def __init__(self, settings: ProxySettings, *, one_statement: bool = True) -> None:
         self.settings = settings
         self.openid = KeycloakOpenID(
             server_url=settings.keycloak_url + "/",
@@ -92,7 +94,8 @@ class Proxy:
             open=False,
         )
         self.executor = Executor(
-            self.pool, allowed, {r: settings.statement_timeout_ms(r) for r in allowed}
+            self.pool, allowed, {r: settings.statement_timeout_ms(r) for r in allowed},
+            one_statement=one_statement,
         )
         self.authenticator = Authenticator(
             self.verifier, self.mapper, self.executor, provision=settings.provision_members
@@ -189,15 +192,16 @@ class GraphQLFastPath:
 def create_app(settings: ProxySettings | None = None) -> ASGIApp:
     settings = settings or load(ProxySettings)
     logs.configure(settings.log_level)
-    check_roles(settings)
-    proxy = Proxy(settings)
+    one_statement = check_roles(settings)
+    proxy = Proxy(settings, one_statement=one_statement)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await proxy.start()
         reporter = asyncio.create_task(_report_pool(proxy.pool))
         refresher = asyncio.create_task(_refresh_keys(proxy.keys, settings.jwks_refresh_seconds))
-        log.info("proxy ready", extra={"roles": settings.allowed_roles, "issuers": settings.issuers})
+        log.info("proxy ready", extra={"roles": settings.allowed_roles, "issuers": settings.issuers,
+                                       "one_statement": one_statement})
         try:
             yield
         finally:

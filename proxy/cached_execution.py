@@ -67,7 +67,7 @@ class CachedExecutor:
                 await self.limiter.check(ticket)  # asking the engine for the tables is database work
                 ticket = None
                 tables = await self.tables.for_operation(
-                    operation.normalized, gql.operation_name, identity.role, identity.claims, query, gql.variables
+                    operation.normalized, gql.operation_name, identity.role, identity.claims_text, query, gql.variables
                 )
             if tables is not None:
                 digest = request_digest(operation.normalized, gql.variables, gql.operation_name,
@@ -92,7 +92,7 @@ class CachedExecutor:
 
     async def _execute(self, identity: Identity, gql: GraphQLRequest, query: str | None,
                        *, read_only: bool = True) -> Outcome:
-        return await self.executor.resolve(identity.role, identity.claims, query, gql.variables,
+        return await self.executor.resolve(identity.role, identity.claims_text, query, gql.variables,
                                            gql.operation_name, gql.extensions,
                                            retry_on_broken_connection=read_only)
 
@@ -145,7 +145,7 @@ class CachedExecutor:
         outcome = await self._execute(identity, gql, query, read_only=False)
         if self.cache is not None and query is not None and operation is not None:
             tables = await self.tables.for_operation(
-                operation.normalized, gql.operation_name, identity.role, identity.claims, query, gql.variables
+                operation.normalized, gql.operation_name, identity.role, identity.claims_text, query, gql.variables
             )
             written = tables.writes if tables is not None else await self.tables.tracked()
             try:

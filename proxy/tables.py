@@ -69,13 +69,13 @@ class TableResolver:
         return self._known.get((normalized, operation_name, role))
 
     async def for_operation(self, normalized: str, operation_name: str | None, role: str,
-                            claims: dict, query: str, variables: dict | None) -> Tables | None:
+                            claims_text: str, query: str, variables: dict | None) -> Tables | None:
         """The operation's tables, or None when the engine rejects it (not cacheable)."""
         key = (normalized, operation_name, role)
         known = self._known.get(key)
         if known is not None:
             return known
-        tables = await self._ask_engine(role, claims, query, variables, operation_name)
+        tables = await self._ask_engine(role, claims_text, query, variables, operation_name)
         if tables is None:
             return None
         if len(self._known) >= self.MAX_REMEMBERED:
@@ -83,7 +83,7 @@ class TableResolver:
         self._known[key] = tables
         return tables
 
-    async def _ask_engine(self, role: str, claims: dict, query: str, variables: dict | None,
+    async def _ask_engine(self, role: str, claims_text: str, query: str, variables: dict | None,
                           operation_name: str | None) -> Tables | None:
         if self._engine_has_function is None:
             async with self._pool.connection() as conn:
@@ -97,7 +97,7 @@ class TableResolver:
             everything = await self.tracked()
             return Tables(everything, everything)
         params = (query, json.dumps(variables or {}), operation_name)
-        context = (role, json.dumps(claims), self._timeouts.get(role, "5000ms"))
+        context = (role, claims_text, self._timeouts.get(role, "5000ms"))
         for attempt in (1, 2):
             try:
                 async with self._pool.connection() as conn:
