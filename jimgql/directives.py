@@ -71,6 +71,12 @@ def name(directive: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def not_null(directive: dict[str, Any]) -> bool:
+    """``{"not_null": true}`` on a column: non-null in the schema even where Postgres cannot
+    say so (a view's columns are always nullable in the catalog)."""
+    return directive.get("not_null") is True
+
+
 def enabled(directive: dict[str, Any], key: str) -> bool:
     """``{"totalCount": {"enabled": true}}`` style switches."""
     value = directive.get(key)

@@ -213,7 +213,8 @@ class Builder:
         )
         for name, info in table.columns.items():
             obj.fields[name] = Field(
-                name, self.value_type(info, not_null=info.column.not_null),
+                name, self.value_type(info, not_null=info.column.not_null
+                                      or directives.not_null(info.column.directive)),
                 directives.description(info.column.directive), meta=ColumnField(info),
             )
         origin = table.rel.schema

@@ -52,7 +52,8 @@ def _add(b: Builder, local: TableInfo, lcols: list[str], foreign: TableInfo, fco
     if not isinstance(to_one, str) or not to_one:
         to_one = (inflect.to_one_name(lcols[0], foreign.type_name, local.inflect)
                   if len(lcols) == 1 else inflect.lower_first(foreign.type_name))
-    required = all(m.column.not_null for m in lmeta if m) and not foreign.rel.row_security
+    required = (all(m.column.not_null or directives.not_null(m.column.directive) for m in lmeta if m)
+                and not foreign.rel.row_security)
     if inflect.is_valid_name(to_one) and to_one not in local_obj.fields:
         local_obj.fields[to_one] = Field(
             to_one, non_null(foreign.type_name) if required else named(foreign.type_name),
