@@ -33,7 +33,7 @@ def claims(user: str | None) -> str:
 
 @pytest.fixture
 def authenticator_url(database_url: str) -> str:
-    return ProxySettings(database_url=database_url).authenticator_url
+    return ProxySettings.model_validate({"database_url": database_url}).authenticator_url
 
 
 def usernames(body: str) -> list[str]:
@@ -43,7 +43,7 @@ def usernames(body: str) -> list[str]:
 def test_one_statement_resolves_as_the_role_with_its_claims(authenticator_url: str) -> None:
     with psycopg.connect(authenticator_url, autocommit=True) as conn:
         assert can_resolve_directly(conn)
-        answers = {}
+        answers: dict[str, tuple] = {}
         for name, role, user in (("anon", "anon", None), ("alice", "authenticated", ALICE),
                                  ("bob", "authenticated", BOB), ("carol", "authenticated", CAROL)):
             one = conn.execute(RESOLVE_AS_ROLE_SQL, (role, claims(user), MEMBERS, "{}", None, None)).fetchone()
@@ -51,7 +51,7 @@ def test_one_statement_resolves_as_the_role_with_its_claims(authenticator_url: s
                 conn.execute(CONTEXT_SQL, (role, claims(user), "5000ms"))
                 cur = conn.execute(RESOLVE_SQL, (MEMBERS, "{}", None, None))
             two = cur.fetchone()
-            assert one == two, name  # the same answer as the two-statement form
+            assert one is not None and one == two, name  # the same answer as the two-statement form
             answers[name] = one
             # SET LOCAL semantics: the next statement is authenticator again, without claims
             after = conn.execute("select current_user, coalesce(current_setting('request.jwt.claims', true), '')").fetchone()
@@ -88,6 +88,7 @@ def run_executor(url: str, timeouts: dict[str, int], steps, *, one_statement: bo
 async def session_timeout(pool: AsyncConnectionPool) -> str:
     async with pool.connection() as conn:
         row = await (await conn.execute("show statement_timeout")).fetchone()
+        assert row is not None
         return row[0]
 
 
