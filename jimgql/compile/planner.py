@@ -65,7 +65,7 @@ def compile_operation(schema: Schema, doc: Document, variables: dict[str, Any]) 
 
             for name in doc.variable_names:
                 scope.concrete(name)
-            steps.append(Step(f.alias, static=introspection.run(schema, doc, f, scope)))
+            steps.append(Step(f.alias, static=introspection.run(schema, doc, f, scope, ctx.collector)))
             continue
         definition = root.fields.get(f.name)
         if definition is None:

@@ -33,10 +33,11 @@ from graphql import (
     GraphQLSchema,
     GraphQLString,
     execute,
+    get_named_type,
 )
 from graphql.language import DirectiveLocation, ast, parse
 
-from jimgql.compile.document import Document, Selected
+from jimgql.compile.document import Collector, Document, Selected
 from jimgql.compile.values import VariableScope
 from jimgql.schema import introspection_meta
 from jimgql.schema.types import (
@@ -175,11 +176,13 @@ def graphql_schema(schema: Schema) -> GraphQLSchema:
     return schema.graphql
 
 
-def run(schema: Schema, doc: Document, sel: Selected, scope: VariableScope) -> str:
+def run(schema: Schema, doc: Document, sel: Selected, scope: VariableScope,
+        collector: Collector) -> str:
     """Execute one ``__schema``/``__type`` root field; returns its JSON text.
 
     graphql-core executes it from its own parse of the request (same text), restricted to
-    the root fields answering to this response key.
+    the root fields answering to this response key.  graphql-core's execution passes over
+    fields a type does not have; pg_graphql refuses them, so the answer is walked after.
     """
     parsed = parse(doc.text, no_location=True)
     name = doc.operation.name.value if doc.operation.name else None
@@ -211,4 +214,44 @@ def run(schema: Schema, doc: Document, sel: Selected, scope: VariableScope) -> s
 
         raise GraphQLError(result.errors[0].message)
     data = result.data or {}
-    return json.dumps(data.get(sel.alias))
+    value = data.get(sel.alias)
+    root = "__Schema" if sel.name == "__schema" else "__Type"
+    _check_fields(graphql_schema(schema), collector, root, sel.selection_sets(), value)
+    return json.dumps(value)
+
+
+# pg_graphql's wording, one per meta type, for a field the type does not have
+_UNKNOWN = {
+    "__Schema": "unknown field in __Schema: {}",
+    "__Type": "unknown field on __Type: {}",
+    "__Field": "unknown field in __Field {}",
+    "__InputValue": "unknown field in __InputValue: {}",
+    "__EnumValue": "unknown field in __EnumValue: {}",
+    "__Directive": "unknown field {} in __Directive",
+}
+
+
+def _check_fields(gschema: GraphQLSchema, collector: Collector, type_name: str,
+                  selection_sets: list[Any], value: Any) -> None:
+    """Depth first over the answer, as pg_graphql builds it: a selection on an object that
+    was answered (not null, not an empty list) naming a field its type lacks fails the request."""
+    if value is None:
+        return
+    if isinstance(value, list):
+        for item in value:
+            _check_fields(gschema, collector, type_name, selection_sets, item)
+        return
+    gtype = gschema.get_type(type_name)
+    if not isinstance(gtype, GraphQLObjectType) or not isinstance(value, dict):
+        return
+    for f in collector.fields(selection_sets, {type_name}):
+        if f.name == "__typename":
+            continue
+        definition = gtype.fields.get(f.name)
+        if definition is None:
+            from jimgql.errors import GraphQLError  # noqa: PLC0415
+
+            raise GraphQLError(_UNKNOWN.get(type_name, "unknown field {}").format(f.name))
+        inner = get_named_type(definition.type)
+        if isinstance(inner, GraphQLObjectType):
+            _check_fields(gschema, collector, inner.name, f.selection_sets(), value.get(f.alias))
