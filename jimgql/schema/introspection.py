@@ -35,7 +35,7 @@ from graphql import (
     execute,
     get_named_type,
 )
-from graphql.language import DirectiveLocation, ast, parse
+from graphql.language import DirectiveLocation, Visitor, ast, parse, visit
 
 from jimgql.compile.document import Collector, Document, Selected
 from jimgql.compile.values import VariableScope
@@ -183,6 +183,8 @@ def run(schema: Schema, doc: Document, sel: Selected, scope: VariableScope,
     graphql-core executes it from its own parse of the request (same text), restricted to
     the root fields answering to this response key.  graphql-core's execution passes over
     fields a type does not have; pg_graphql refuses them, so the answer is walked after.
+    That walk also gives ``__typename`` pg_graphql's value on meta objects: the name of what
+    the object describes (each selection set then also asks for ``name``, under a reserved key).
     """
     parsed = parse(doc.text, no_location=True)
     name = doc.operation.name.value if doc.operation.name else None
@@ -202,6 +204,8 @@ def run(schema: Schema, doc: Document, sel: Selected, scope: VariableScope,
     )
     fragments = tuple(d for d in parsed.definitions if isinstance(d, ast.FragmentDefinitionNode))
     document = ast.DocumentNode(definitions=(operation, *fragments))
+    if "__typename" in doc.text:
+        document = visit(document, _NameAlongside())
     variables = {**scope.defaults, **scope.values}
     try:
         result = cast(ExecutionResult, execute(graphql_schema(schema), document, variable_values=variables))
@@ -218,6 +222,19 @@ def run(schema: Schema, doc: Document, sel: Selected, scope: VariableScope,
     root = "__Schema" if sel.name == "__schema" else "__Type"
     _check_fields(graphql_schema(schema), collector, root, sel.selection_sets(), value)
     return json.dumps(value)
+
+
+# __typename on a meta object answers with the name of what it describes (pg_graphql's
+# builders take the type's, field's, argument's or enum value's name; ``__schema`` for the
+# schema): every selection set also asks for ``name`` under this key, dropped from the answer
+_NAME_KEY = "__jimDescribedName"
+_NAME_FIELD = ast.FieldNode(alias=ast.NameNode(value=_NAME_KEY), name=ast.NameNode(value="name"),
+                            arguments=(), directives=())
+
+
+class _NameAlongside(Visitor):
+    def leave_selection_set(self, node: ast.SelectionSetNode, *_args: Any) -> ast.SelectionSetNode:
+        return ast.SelectionSetNode(selections=(*node.selections, _NAME_FIELD))
 
 
 # pg_graphql's wording, one per meta type, for a field the type does not have
@@ -244,8 +261,13 @@ def _check_fields(gschema: GraphQLSchema, collector: Collector, type_name: str,
     gtype = gschema.get_type(type_name)
     if not isinstance(gtype, GraphQLObjectType) or not isinstance(value, dict):
         return
+    described = value.pop(_NAME_KEY, None)
     for f in collector.fields(selection_sets, {type_name}):
         if f.name == "__typename":
+            if type_name == "__Schema":
+                value[f.alias] = "__schema"
+            elif type_name != "__Directive":
+                value[f.alias] = described
             continue
         definition = gtype.fields.get(f.name)
         if definition is None:
