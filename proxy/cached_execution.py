@@ -20,7 +20,7 @@ from proxy.cache import ResponseCache, request_digest
 from proxy.executor import Executor, Outcome
 from proxy.invalidation import InvalidationListener
 from proxy.limits import RateLimiter, RateTicket
-from proxy.metrics import CACHE
+from proxy.metrics import CACHE, child
 from proxy.operation import Operation
 from proxy.redis_guard import RedisUnavailable
 from proxy.request import GraphQLRequest
@@ -81,12 +81,12 @@ class CachedExecutor:
                     ticket.verdict(found.rate_count)
                     ticket = None
                 if found is not None and found.value is not None:
-                    CACHE.labels("hit").inc()
+                    child(CACHE, "hit").inc()
                     return Answer(found.value, False, HIT)
                 if found is not None and found.key is not None:
                     return await self._compute(found.key, identity, gql, query, ttl)
         await self.limiter.check(ticket)
-        CACHE.labels("bypass").inc()
+        child(CACHE, "bypass").inc()
         outcome = await self._execute(identity, gql, query)
         return Answer(outcome.body, outcome.has_errors, BYPASS)
 
@@ -104,7 +104,7 @@ class CachedExecutor:
         if leader is not None:
             body = await asyncio.shield(leader)
             if body is not None:
-                CACHE.labels("hit").inc()
+                child(CACHE, "hit").inc()
                 return Answer(body, False, HIT)
             outcome = await self._execute(identity, gql, query)
             return Answer(outcome.body, outcome.has_errors, MISS)
@@ -121,9 +121,9 @@ class CachedExecutor:
                 except RedisUnavailable:
                     result = None
                 if result is not None:
-                    CACHE.labels("hit").inc()
+                    child(CACHE, "hit").inc()
                     return Answer(result, False, HIT)
-            CACHE.labels("miss").inc()
+            child(CACHE, "miss").inc()
             outcome = await self._execute(identity, gql, query)
             if not outcome.has_errors:
                 result = outcome.body.encode()
@@ -152,5 +152,5 @@ class CachedExecutor:
                 await self.cache.bump(written)
             except RedisUnavailable:
                 pass  # the guard starts a new epoch before Redis serves anything again
-        CACHE.labels("bypass").inc()
+        child(CACHE, "bypass").inc()
         return Answer(outcome.body, outcome.has_errors, BYPASS)

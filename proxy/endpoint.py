@@ -4,6 +4,9 @@ Status codes follow GraphQL over HTTP: with ``application/json`` every well-form
 that was executed answers 200 (errors are in the body); with
 ``application/graphql-response+json`` a response without data (a request error such as a
 syntax or validation error) answers 400. Mutations are refused over GET with 405.
+
+This is the proxy's hot path, so it is a plain ASGI callable: no Request/Response objects,
+the engine's JSON text is sent as it came from PostgreSQL (or Redis), never re-encoded.
 """
 
 from __future__ import annotations
@@ -14,34 +17,36 @@ import time
 
 import psycopg
 from psycopg_pool import PoolTimeout
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from proxy.auth import Authenticator
 from proxy.cached_execution import CachedExecutor
 from proxy.errors import ApiError, from_exception
 from proxy.limits import RateLimiter, check_shape
-from proxy.metrics import LATENCY, REQUESTS
+from proxy.metrics import LATENCY, REQUESTS, child
 from proxy.operation import analyse, has_mutation
 from proxy.persisted import PersistedQueries, PersistedQueryNotFound
-from proxy.request import GRAPHQL_RESPONSE, parse_get, parse_post, read_body, response_media_type
+from proxy.request import (
+    GRAPHQL_RESPONSE,
+    ClientDisconnected,
+    HttpRequest,
+    parse_get,
+    parse_post,
+    read_body,
+    response_media_type,
+)
 
 log = logging.getLogger("jim.proxy.graphql")
 
-
-def error_response(error: ApiError, media_type: str = "application/json") -> Response:
-    return Response(
-        json.dumps(error.body()),
-        status_code=error.status,
-        media_type=media_type,
-        headers=dict(error.headers),
-    )
+Headers = list[tuple[bytes, bytes]]
 
 
-def wants_bypass(request: Request) -> bool:
-    """The client asks for a fresh answer: Cache-Control: no-cache / no-store, or X-Cache-Bypass."""
-    control = request.headers.get("cache-control", "").lower()
-    return "no-cache" in control or "no-store" in control or request.headers.get("x-cache-bypass") is not None
+Answer = tuple[int, str, bytes, Headers]  # status, media type, body, extra headers
+
+
+def _error(error: ApiError, media_type: str) -> Answer:
+    headers = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in error.headers]
+    return error.status, media_type, json.dumps(error.body()).encode(), headers
 
 
 class GraphQLEndpoint:
@@ -53,18 +58,34 @@ class GraphQLEndpoint:
         self.rate_limiter = rate_limiter
         self.settings = settings
 
-    async def handle(self, request: Request) -> Response:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """ASGI: answer one request. The status is left in scope["state"] for the access log."""
+        state = scope.setdefault("state", {})
+        try:
+            status, media_type, body, headers = await self.answer(HttpRequest.from_scope(scope), receive, state)
+        except ClientDisconnected:
+            state["status"] = 499  # nginx's code for "client closed the request"
+            return
+        state["status"] = status
+        headers += [(b"content-type", media_type.encode()), (b"content-length", b"%d" % len(body))]
+        if "request_id" in state:  # set by RequestContext, which leaves this response to us
+            headers.append((b"x-request-id", state["request_id"]))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def answer(self, request: HttpRequest, receive: Receive, state: dict) -> Answer:
+        """(status, media type, body, extra headers) for one request; never raises but for a
+        client that went away."""
         started = time.perf_counter()
-        state = request.scope.setdefault("state", {})
         kind = "unknown"
         media_type = "application/json"
         try:
             media_type = response_media_type(request)
             if request.method == "POST":
-                gql = parse_post(request, await read_body(request, self.settings.max_body_bytes))
+                gql = parse_post(request, await read_body(request, receive, self.settings.max_body_bytes))
             else:
                 gql = parse_get(request)
-            identity = await self.authenticator.identify(request.headers.get("authorization"))
+            identity = await self.authenticator.identify(request.headers.get(b"authorization"))
             state["role"] = identity.role
             query = await self.persisted.resolve(gql)
             operation = analyse(query, gql.operation_name) if query else None
@@ -73,43 +94,45 @@ class GraphQLEndpoint:
             if operation is not None:
                 s = self.settings
                 check_shape(operation, max_depth=s.max_depth, max_fields=s.max_fields, max_aliases=s.max_aliases)
-            if request.method == "GET" and (
+            if request.method != "POST" and (  # GET, or HEAD: GET without a body
                 kind != "query" and (operation is not None or has_mutation(query or ""))
             ):
                 raise ApiError(
                     405, "METHOD_NOT_ALLOWED", "Only queries may be sent with GET; POST mutations.",
                     headers=(("Allow", "POST"),),
                 )
-            ticket = self.rate_limiter.ticket(identity.user_id, request.client.host if request.client else "-")
+            ticket = self.rate_limiter.ticket(identity.user_id, request.client)
             answer = await self.runner.run(identity, gql, query, operation,
-                                           bypass=wants_bypass(request), ticket=ticket)
+                                           bypass=request.wants_bypass(), ticket=ticket)
+        except ClientDisconnected:
+            raise
         except PersistedQueryNotFound as missing:
             self._count(kind, "client_error", started)
-            return Response(json.dumps(missing.body), media_type=media_type)
+            return 200, media_type, json.dumps(missing.body).encode(), []
         except ApiError as error:
             self._count(kind, "client_error" if error.status < 500 else "server_error", started)
-            return error_response(error, media_type)
+            return _error(error, media_type)
         except (psycopg.Error, PoolTimeout) as exc:
             mapped = from_exception(exc)
             level = logging.WARNING if mapped.status < 500 else logging.ERROR
             log.log(level, "database error", extra={"sqlstate": getattr(exc, "sqlstate", None),
                                                      "error": type(exc).__name__})
             self._count(kind, "client_error" if mapped.status < 500 else "server_error", started)
-            return error_response(mapped, media_type)
+            return _error(mapped, media_type)
         except Exception:  # a bug: logged with its traceback, answered without it
             log.exception("unexpected error")
             self._count(kind, "server_error", started)
-            return error_response(ApiError(500, "INTERNAL", "Internal error."), media_type)
+            return _error(ApiError(500, "INTERNAL", "Internal error."), media_type)
         status = 200
         if answer.has_errors and media_type == GRAPHQL_RESPONSE:
             if json.loads(answer.body).get("data") is None:
                 status = 400
         state["cache"] = answer.cache
         self._count(kind, "graphql_error" if answer.has_errors else "ok", started)
-        return Response(answer.body, status_code=status, media_type=media_type,
-                        headers={"X-Cache": answer.cache})
+        body = answer.body if isinstance(answer.body, bytes) else answer.body.encode()
+        return status, media_type, body, [(b"x-cache", answer.cache.encode())]
 
     @staticmethod
     def _count(kind: str, outcome: str, started: float) -> None:
-        REQUESTS.labels(kind, outcome).inc()
-        LATENCY.labels(kind).observe(time.perf_counter() - started)
+        child(REQUESTS, kind, outcome).inc()
+        child(LATENCY, kind).observe(time.perf_counter() - started)

@@ -9,6 +9,8 @@ default registry is used.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -53,6 +55,13 @@ RATE_LIMITED = Counter("jim_proxy_rate_limited_total", "Requests refused with 42
 LIMIT_REFUSALS = Counter(
     "jim_proxy_limit_refusals_total", "Operations refused by a limit before reaching the database", ["limit"]
 )
+
+
+@lru_cache(maxsize=256)
+def child(metric: Any, *labels: str) -> Any:
+    """metric.labels(*labels), looked up once per label set: labels() takes a lock and
+    builds its key on every call, which the hot path need not pay."""
+    return metric.labels(*labels)
 
 
 def record_pool(stats: dict[str, int]) -> None:

@@ -4,6 +4,9 @@ POST takes a JSON object body (``application/json``); GET takes the same fields 
 parameters, with ``variables`` and ``extensions`` JSON-encoded. The response media type is
 ``application/graphql-response+json`` when the client asks for it, else ``application/json``.
 Every malformed request is a 4xx with a GraphQL-shaped error and nothing is executed.
+
+/graphql is served as a plain ASGI callable (the hot path of the proxy): the few headers it
+reads are picked from the ASGI scope in one pass, instead of building a Starlette Request.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.requests import Request
+from starlette.datastructures import QueryParams
+from starlette.types import Receive, Scope
 
 from proxy.errors import ApiError
 
@@ -28,13 +32,44 @@ class GraphQLRequest:
     extensions: dict[str, Any] | None
 
 
+# The request headers /graphql reads (ASGI gives names in lower case).
+_READ = frozenset({b"accept", b"content-type", b"content-length", b"authorization",
+                   b"cache-control", b"x-cache-bypass"})
+
+
+class ClientDisconnected(Exception):
+    """The client went away before its body arrived: there is no one to answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class HttpRequest:
+    method: str
+    headers: dict[bytes, str]  # the first value of each header in _READ that was sent
+    query_string: bytes
+    client: str  # the client's address (uvicorn applies X-Forwarded-For from trusted hosts)
+
+    @classmethod
+    def from_scope(cls, scope: Scope) -> HttpRequest:
+        picked: dict[bytes, str] = {}
+        for name, value in scope["headers"]:
+            if name in _READ and name not in picked:
+                picked[name] = value.decode("latin-1")
+        client = scope.get("client")
+        return cls(scope["method"], picked, scope.get("query_string", b""), client[0] if client else "-")
+
+    def wants_bypass(self) -> bool:
+        """The client asks for a fresh answer: Cache-Control: no-cache / no-store, or X-Cache-Bypass."""
+        control = self.headers.get(b"cache-control", "").lower()
+        return "no-cache" in control or "no-store" in control or b"x-cache-bypass" in self.headers
+
+
 def bad_request(message: str, code: str = "BAD_REQUEST") -> ApiError:
     return ApiError(400, code, message)
 
 
-def response_media_type(request: Request) -> str:
+def response_media_type(request: HttpRequest) -> str:
     """Pick the response media type from Accept; 406 when neither is acceptable."""
-    accept = request.headers.get("accept", "")
+    accept = request.headers.get(b"accept", "")
     if not accept:
         return JSON
     types = [part.split(";")[0].strip().lower() for part in accept.split(",")]
@@ -45,19 +80,24 @@ def response_media_type(request: Request) -> str:
     raise ApiError(406, "NOT_ACCEPTABLE", f"Accept {JSON} or {GRAPHQL_RESPONSE}.")
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: HttpRequest, receive: Receive, limit: int) -> bytes:
     """The body, refused with 413 as soon as it is larger than the limit."""
-    declared = request.headers.get("content-length")
+    declared = request.headers.get(b"content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise ApiError(413, "BODY_TOO_LARGE", f"The request body is larger than {limit} bytes.")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise ClientDisconnected()
+        chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
             raise ApiError(413, "BODY_TOO_LARGE", f"The request body is larger than {limit} bytes.")
         chunks.append(chunk)
-    return b"".join(chunks)
+        if not message.get("more_body", False):
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _object_or_none(value: Any, name: str) -> dict[str, Any] | None:
@@ -86,8 +126,8 @@ def _fields(data: dict[str, Any]) -> GraphQLRequest:
     )
 
 
-def parse_post(request: Request, body: bytes) -> GraphQLRequest:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+def parse_post(request: HttpRequest, body: bytes) -> GraphQLRequest:
+    content_type = request.headers.get(b"content-type", "").split(";")[0].strip().lower()
     if content_type != JSON:
         raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"POST a JSON body with Content-Type: {JSON}.")
     try:
@@ -99,8 +139,8 @@ def parse_post(request: Request, body: bytes) -> GraphQLRequest:
     return _fields(data)
 
 
-def parse_get(request: Request) -> GraphQLRequest:
-    params = request.query_params
+def parse_get(request: HttpRequest) -> GraphQLRequest:
+    params = QueryParams(request.query_string)
     data: dict[str, Any] = {"query": params.get("query"), "operationName": params.get("operationName")}
     for name in ("variables", "extensions"):
         raw = params.get(name)

@@ -51,6 +51,39 @@ def test_get_refuses_mutations_with_405(proxy: ProxyServer, document: str) -> No
     assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
 
 
+def test_head_is_get_without_a_body(proxy: ProxyServer) -> None:
+    response = httpx.head(proxy.graphql_url, params={"query": QUERY}, timeout=10)
+    assert response.status_code == 200 and response.content == b""
+    assert response.headers["content-type"].startswith("application/json")
+    assert len(response.headers.get_list("x-request-id")) == 1
+    # HEAD is a GET: it may not run a mutation either
+    refused = httpx.head(proxy.graphql_url, timeout=10,
+                         params={"query": "mutation { deleteFromMemberCollection(atMost: 10) { affectedCount } }"})
+    assert refused.status_code == 405 and refused.headers["allow"] == "POST"
+
+
+def test_other_methods_are_405(proxy: ProxyServer) -> None:
+    assert httpx.put(proxy.graphql_url, json={"query": QUERY}, timeout=10).status_code == 405
+
+
+def test_a_body_in_several_chunks(proxy: ProxyServer) -> None:
+    body = json.dumps({"query": QUERY, "variables": {"pad": "x" * 5000}}).encode()
+
+    def chunks():
+        for i in range(0, len(body), 1000):
+            yield body[i:i + 1000]
+
+    response = httpx.post(proxy.graphql_url, content=chunks(), timeout=10,
+                          headers={"Content-Type": "application/json"})
+    assert response.status_code == 200 and response.json() == {"data": {"__typename": "Query"}}
+    # without a Content-Length, the limit is applied while the body arrives
+    big = json.dumps({"query": QUERY, "variables": {"pad": "x" * 30_000}}).encode()
+    refused = httpx.post(proxy.graphql_url, content=iter([big[:15_000], big[15_000:]]), timeout=10,
+                         headers={"Content-Type": "application/json"})
+    assert refused.status_code == 413
+    assert refused.json()["errors"][0]["extensions"]["code"] == "BODY_TOO_LARGE"
+
+
 @pytest.mark.parametrize(("content", "content_type", "status", "code"), [
     (b'{"query": "{ __typename }"}', "text/plain", 415, "UNSUPPORTED_MEDIA_TYPE"),
     (b"{not json", "application/json", 400, "INVALID_JSON"),
