@@ -45,11 +45,10 @@ def add_functions(b: Builder) -> None:
         if func.is_variadic or func.has_out_args:
             continue
         if len(func.arg_types) == 1 and func.arg_types[0] in by_rowtype:
-            # Computed fields: scalar ones need a leading underscore; functions returning
-            # a table's rows (computed relationships) do not. Overloads on different row
-            # types are distinct fields of distinct types, so they are kept.
-            if func.name.startswith("_") or func.return_type in by_rowtype:
-                _computed(b, func, by_rowtype[func.arg_types[0]], by_rowtype)
+            # Computed fields: any function of one row argument, whatever its name (a leading
+            # underscore is dropped from the field's name). Overloads on different row types
+            # are distinct fields of distinct types, so they are kept.
+            _computed(b, func, by_rowtype[func.arg_types[0]], by_rowtype)
             continue
         if func.overloaded:
             continue  # an overloaded root function has no single signature (pg_graphql)
@@ -114,12 +113,22 @@ def _computed(b: Builder, func: Function, table: TableInfo, by_rowtype: dict[int
     if info is None:
         return
     info.computed = True
+    # pg_graphql: one leading underscore dropped, named by the function's schema's inflection,
+    # first letter lower-cased either way
     sql_name = func.name[1:] if func.name.startswith("_") else func.name
-    name = directives.name(func.directive) or inflect.field_name(sql_name, table.inflect)
+    name = directives.name(func.directive) or inflect.lower_first(
+        inflect.type_name(sql_name, b.inflect_of(func.schema)))
     obj = b.types[table.type_name]
     assert isinstance(obj, ObjectType)
-    if not inflect.is_valid_name(name) or name in obj.fields:
+    if not inflect.is_valid_name(name):
         return
+    existing = obj.fields.get(name)
+    if existing is not None:
+        if isinstance(existing.meta, FunctionInfo):
+            return
+        # a column or relationship of the same name: pg_graphql resolves the name to the
+        # function (its fields come last and the last of a name wins), so the function takes it
+        del obj.fields[name]
     args = b.collection_args(info.table) if info.returns == "connection" and info.table else {}
     obj.fields[name] = Field(name, _return_type(b, info), directives.description(func.directive),
                              args=args, meta=info)
