@@ -8,26 +8,20 @@ import subprocess
 
 import psycopg
 import pytest
-from psycopg import sql
 from yoyo import get_backend, read_migrations
 from yoyo.migrations import MigrationList
 
 from jim.db import migrate as migrations
-from jim.db.connect import MIGRATIONS_SCHEMA, database_name, with_database, yoyo_url
+from jim.db.connect import MIGRATIONS_SCHEMA, yoyo_url
 from jim.settings import DbSettings
+from tests.sql.scratch import scratch_database
 
 
 @pytest.fixture(scope="module")
 def scratch_url(database_url: str):
-    url = with_database(database_url, database_name(database_url) + "_migrations")
-    admin = with_database(database_url, "postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(database_name(url))))
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(database_name(url))))
-    migrations.prepare_database(DbSettings(database_url=url, jim_env="test"))
-    yield url
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(database_name(url))))
+    with scratch_database(database_url, "migrations") as url:
+        migrations.prepare_database(DbSettings(database_url=url, jim_env="test"))
+        yield url
 
 
 def schema_dump(url: str) -> str:

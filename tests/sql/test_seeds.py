@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from jim.db import migrate as migrations
 from jim.db import seed as seeds
-from jim.db.connect import database_name, with_database
 from jim.settings import DbSettings
+from tests.sql.scratch import scratch_database
 from tests.support import ADMIN_ID, ALICE_ID, BOB_ID, CAROL_ID
 
 
@@ -38,16 +37,10 @@ def test_demo_seed_is_complete_and_idempotent(database_url):
 
 @pytest.fixture
 def scale_url(database_url):
-    url = with_database(database_url, database_name(database_url) + "_scale")
-    admin = with_database(database_url, "postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(database_name(url))))
-        conn.execute(sql.SQL("create database {}").format(sql.Identifier(database_name(url))))
-    migrations.migrate(DbSettings(database_url=url, jim_env="test"))
-    seeds.seed_demo(url)
-    yield url
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(database_name(url))))
+    with scratch_database(database_url, "scale") as url:
+        migrations.migrate(DbSettings(database_url=url, jim_env="test"))
+        seeds.seed_demo(url)
+        yield url
 
 
 def test_scale_generator_loads_valid_data_and_skips_existing_members(scale_url):
