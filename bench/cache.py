@@ -3,6 +3,11 @@
 Prints both rates and their ratio (issue 7's target: cached >= 5x uncached).
 
     .venv/bin/python bench/cache.py [--seconds 5] [--connections 8] [--workers 2]
+    .venv/bin/python bench/cache.py --baseline-ref HEAD~3   # before/after a change
+
+The two sides are timed in interleaved rounds and each figure is the median round.
+`--baseline-ref REF` also runs the proxy as it was at git REF (its jim/ and proxy/ packages,
+on its own Redis) in the same rounds and prints current ÷ baseline for both sides.
 
 The load comes from wrk when it is installed (apt-get install wrk: a C client, so the load
 generator takes little of the 2 cores from the proxy) and otherwise from Python processes
@@ -15,10 +20,12 @@ on (with a limit never reached) so both sides pay for it as in production.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
-from proxy_loadgen import best_of  # noqa: E402  (bench/ is sys.path[0])
+from proxy_loadgen import baseline_tree, best_of  # noqa: E402  (bench/ is sys.path[0])
 
 from tests.proxy.servers import keycloak_token, running_proxy, running_redis  # noqa: E402
 
@@ -87,10 +94,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="proxy worker processes")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds; the best of each side is kept")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the median round counts")
     parser.add_argument("--user", default="alice")
     parser.add_argument("--query", default=QUERY)
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument("--baseline-ref", help="also run the proxy as it was at this git ref")
     args = parser.parse_args()
 
     database_url = os.environ.get("DATABASE_URL", "postgresql://jim:jim@127.0.0.1:5432/jim")
@@ -99,24 +107,45 @@ def main() -> int:
     seconds = int(args.seconds) if client == "wrk" else args.seconds
     token = keycloak_token(args.user)
     print(f"query: {args.query}\nas {args.user}; load: {client}, {args.connections} connections, "
-          f"{seconds}s x {args.rounds} alternating rounds; proxy workers {args.workers}\n")
-    with running_redis() as redis_server, running_proxy(
-        database_url, REDIS_URL=redis_server.url, PROXY_WORKERS=str(args.workers), LOG_LEVEL="WARNING",
-        RATE_LIMIT_REQUESTS="1000000000", CACHE_TTL_SECONDS="600", DB_POOL_MAX_SIZE=str(max(2, args.connections)),
-    ) as server:
-        warm = server.post(args.query, token=token)
-        assert warm.status_code == 200 and "errors" not in warm.json(), warm.text
-        assert server.post(args.query, token=token).headers["x-cache"] == "HIT", "the query is not cacheable"
-        best: dict[bool, tuple[float, str]] = {}
-        for _ in range(args.rounds):
-            for bypass in (True, False):
-                rate, detail = measure(server.graphql_url, token, args.query, bypass, seconds, args.connections)
-                if bypass not in best or rate > best[bypass][0]:
-                    best[bypass] = (rate, detail)
-    uncached, cached = best[True], best[False]
-    print(f"{'uncached (X-Cache: BYPASS)':<30} {uncached[0]:>9.0f} req/s   {uncached[1]}")
-    print(f"{'cached (X-Cache: HIT)':<30} {cached[0]:>9.0f} req/s   {cached[1]}")
-    print(f"\ncached / uncached throughput ratio: {cached[0] / uncached[0]:.2f}x  (target >= 5x)")
+          f"{seconds}s x {args.rounds} interleaved rounds (median); proxy workers {args.workers}\n")
+    env = {"PROXY_WORKERS": str(args.workers), "LOG_LEVEL": "WARNING", "RATE_LIMIT_REQUESTS": "1000000000",
+           "CACHE_TTL_SECONDS": "600", "DB_POOL_MAX_SIZE": str(max(2, args.connections))}
+    labels = {"current": "current"}
+    with contextlib.ExitStack() as stack:
+        sources: dict[str, Path | None] = {"current": None}
+        if args.baseline_ref:
+            labels["baseline"] = f"at {args.baseline_ref}"
+            sources["baseline"] = stack.enter_context(baseline_tree(args.baseline_ref))
+        servers = {}
+        for key, source in sources.items():  # each proxy with its own Redis: no shared entries
+            redis_server = stack.enter_context(running_redis())
+            servers[key] = stack.enter_context(running_proxy(database_url, source=source,
+                                                             REDIS_URL=redis_server.url, **env))
+            warm = servers[key].post(args.query, token=token)
+            assert warm.status_code == 200 and "errors" not in warm.json(), warm.text
+            assert servers[key].post(args.query, token=token).headers["x-cache"] == "HIT", "the query is not cacheable"
+        sides = [(key, bypass) for key in servers for bypass in (True, False)]
+        rounds: dict[tuple[str, bool], list[tuple[float, str]]] = {side: [] for side in sides}
+        for r in range(args.rounds):  # rotate the order so drifting background load hits every side alike
+            shift = r % len(sides)
+            for key, bypass in sides[shift:] + sides[:shift]:
+                rounds[(key, bypass)].append(
+                    measure(servers[key].graphql_url, token, args.query, bypass, seconds, args.connections))
+    median = {side: sorted(results)[len(results) // 2] for side, results in rounds.items()}
+    for key in servers:
+        uncached, cached = median[(key, True)], median[(key, False)]
+        print(f"{labels[key]}:")
+        print(f"  {'uncached (X-Cache: BYPASS)':<30} {uncached[0]:>9.0f} req/s   {uncached[1]}"
+              f"   rounds: {', '.join(f'{x[0]:.0f}' for x in rounds[(key, True)])}")
+        print(f"  {'cached (X-Cache: HIT)':<30} {cached[0]:>9.0f} req/s   {cached[1]}"
+              f"   rounds: {', '.join(f'{x[0]:.0f}' for x in rounds[(key, False)])}")
+        print(f"  cached / uncached throughput ratio: {cached[0] / uncached[0]:.2f}x  (target >= 5x)\n")
+    if args.baseline_ref:
+        for bypass, name in ((True, "uncached"), (False, "cached")):
+            per_round = [a[0] / b[0] for a, b in zip(rounds[("current", bypass)], rounds[("baseline", bypass)], strict=True)]
+            print(f"current / baseline ({args.baseline_ref}), {name}: "
+                  f"{median[('current', bypass)][0] / median[('baseline', bypass)][0]:.2f}x"
+                  f"   (per round: {', '.join(f'{x:.2f}x' for x in per_round)}; median {statistics.median(per_round):.2f}x)")
     return 0
 
 

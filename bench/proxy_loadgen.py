@@ -13,12 +13,15 @@ import json
 import multiprocessing as mp
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 Client = Callable[[], None]
 
@@ -132,7 +135,8 @@ end""")
 
 
 def pgbench(label: str, conninfo: dict[str, str], script: str, variables: dict[str, str], *,
-            seconds: int, clients: int) -> Result:
+            seconds: int, clients: int, options: str = "") -> Result:
+    """`options`: session settings for every connection (PGOPTIONS, e.g. "-c statement_timeout=5s")."""
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as file:
         file.write(script)
     args = ["pgbench", "-n", "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(seconds),
@@ -143,7 +147,8 @@ def pgbench(label: str, conninfo: dict[str, str], script: str, variables: dict[s
     workdir = tempfile.mkdtemp(prefix="jim-pgbench-")
     try:
         out = subprocess.run([*args, conninfo["dbname"]], capture_output=True, text=True, cwd=workdir,
-                             timeout=seconds + 60, env={**os.environ, "PGPASSWORD": conninfo["password"]})
+                             timeout=seconds + 60, env={**os.environ, "PGPASSWORD": conninfo["password"], "PGOPTIONS": options,
+                                                          "PGSSLMODE": conninfo.get("sslmode", "prefer")})
         if out.returncode != 0 or "failed transactions: 0 " not in out.stdout:
             raise RuntimeError(f"{label}: pgbench failed:\n{out.stdout}\n{out.stderr}")
         latencies = []
@@ -159,3 +164,25 @@ def pgbench(label: str, conninfo: dict[str, str], script: str, variables: dict[s
 def _summary(label: str, calls: int, seconds: float, p50: float, p99: float) -> Result:
     """A Result from a tool that reports percentiles, not every latency."""
     return Result(label, calls, seconds, [], reported={50: p50, 99: p99})
+
+
+# Before/after: the proxy as it was at an earlier commit, run beside the current one.
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def baseline_tree(ref: str) -> Iterator[Path]:
+    """A directory holding `jim/` and `proxy/` as they were at git `ref` (and the repository's
+    `.env`, so both proxies read the same settings): `running_proxy(..., source=dir)` runs
+    that proxy, so a change is measured against its baseline in the same run."""
+    path = Path(tempfile.mkdtemp(prefix="jim-baseline-"))
+    try:
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", ref, "jim", "proxy"],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(path)], input=archive, check=True)
+        if (REPO / ".env").exists():
+            shutil.copy(REPO / ".env", path / ".env")
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)

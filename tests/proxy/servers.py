@@ -175,12 +175,15 @@ def proxy_environment(database_url: str, **overrides: str) -> dict[str, str]:
 
 
 @contextmanager
-def running_proxy(database_url: str, *, port: int | None = None, **overrides: str) -> Iterator[ProxyServer]:
+def running_proxy(database_url: str, *, port: int | None = None, source: Path | None = None,
+                  **overrides: str) -> Iterator[ProxyServer]:
     """Start `jim proxy` (gunicorn + uvicorn workers) and wait until it answers /healthz
-    (on another free port if the chosen one was taken meanwhile)."""
+    (on another free port if the chosen one was taken meanwhile). `source`: a directory
+    holding other `jim/` and `proxy/` packages to run instead of the repository's (the
+    benchmarks' baseline from an earlier commit)."""
     for attempt in range(3):
         try:
-            with _running_proxy(database_url, port or free_port(), overrides) as server:
+            with _running_proxy(database_url, port or free_port(), overrides, source or REPO) as server:
                 yield server
                 return
         except PortTaken:
@@ -189,12 +192,12 @@ def running_proxy(database_url: str, *, port: int | None = None, **overrides: st
 
 
 @contextmanager
-def _running_proxy(database_url: str, port: int, overrides: dict[str, str]) -> Iterator[ProxyServer]:
+def _running_proxy(database_url: str, port: int, overrides: dict[str, str], source: Path) -> Iterator[ProxyServer]:
     log_file = tempfile.NamedTemporaryFile(prefix="jim-proxy-", suffix=".log", delete=False)
     env = proxy_environment(database_url, PROXY_PORT=str(port), PROXY_HOST="127.0.0.1", **overrides)
     process = subprocess.Popen(
-        [sys.executable, "-m", "jim.cli", "proxy"],
-        cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+        [sys.executable, "-m", "jim.cli", "proxy"],  # `-m`: the packages in cwd come first
+        cwd=source, env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
     )
     server = ProxyServer(f"http://127.0.0.1:{port}", process, Path(log_file.name))
     try:

@@ -78,6 +78,18 @@ def test_authenticator_url_swaps_credentials() -> None:
     assert s.authenticator_url == "postgresql://authenticator:p%40ss%2Fword@h:5432/d"
 
 
+def test_loopback_connections_skip_tls_unless_the_url_says_otherwise() -> None:
+    local = ProxySettings(database_url="postgresql://jim:jim@127.0.0.1:5432/d")
+    assert local.authenticator_url == "postgresql://authenticator:authenticator@127.0.0.1:5432/d?sslmode=allow"
+    assert ProxySettings(database_url="postgresql://jim@localhost/d?connect_timeout=5").authenticator_url.endswith(
+        "/d?connect_timeout=5&sslmode=allow")
+    explicit = ProxySettings(database_url="postgresql://jim@127.0.0.1/d?sslmode=require")
+    assert explicit.authenticator_url.endswith("/d?sslmode=require")
+    assert ProxySettings(database_url="postgresql://jim@db.example.com/d").authenticator_url.endswith("@db.example.com/d")
+    given = settings(proxy_database_url="postgresql://authenticator:x@[::1]:5433/d")
+    assert given.authenticator_url == "postgresql://authenticator:x@[::1]:5433/d?sslmode=allow"
+
+
 def test_duration_parsing() -> None:
     assert duration_ms("250") == 250 and duration_ms("3s") == 3000
     with pytest.raises(ValueError):
