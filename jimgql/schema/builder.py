@@ -65,6 +65,10 @@ class Builder:
         self.schema_directives = {s.name: s.directive for s in catalog.schemas}
         self.types: dict[str, NamedType] = {}
         self.tables: dict[int, TableInfo] = {}
+        # selectable relations without a primary key, by row type: no collection, but a
+        # computed field may return one of their rows (see row_type)
+        self.keyless: dict[int, Relation] = {}
+        self.row_types: dict[int, TableInfo] = {}
         self.query_fields: dict[str, Field] = {}
         self.mutation_fields: dict[str, Field] = {}
 
@@ -149,19 +153,48 @@ class Builder:
         return schema
 
     def _table(self, rel: Relation) -> None:
-        if not rel.can_select:
+        table = self._table_info(rel)
+        if table is None:
             return
+        if not table.pk:
+            self.keyless[rel.type_oid] = rel
+            return
+        self.tables[rel.oid] = table
+        # Reserve the names now so two relations never claim the same type.
+        self.types[table.type_name] = ObjectType(
+            table.type_name, directives.description(rel.directive), rel.schema,
+            interfaces=["Node"], meta=table,
+        )
+
+    def row_type(self, type_oid: int) -> TableInfo | None:
+        """The object type of a key-less relation's rows, made when a computed field returns
+        one (pg_graphql answers such fields): its columns only, no node id, no collection."""
+        if type_oid in self.row_types:
+            return self.row_types[type_oid]
+        rel = self.keyless.get(type_oid)
+        table = self._table_info(rel) if rel is not None else None
+        if rel is None or table is None or table.type_name in self.types:
+            return None
+        self.row_types[type_oid] = table
+        obj = ObjectType(table.type_name, directives.description(rel.directive), rel.schema,
+                         meta=table)
+        self._column_fields(obj, table)
+        self.types[table.type_name] = obj
+        return table
+
+    def _table_info(self, rel: Relation) -> TableInfo | None:
+        """A selectable relation's GraphQL shape (``pk`` empty when it has no primary key)."""
+        if not rel.can_select:
+            return None
         schema_dir = self.schema_directives.get(rel.schema, {})
         inflect_names = schema_dir.get("inflect_names") is True
         type_name = directives.name(rel.directive) or inflect.type_name(rel.name, inflect_names)
         if not inflect.is_valid_name(type_name) or type_name in self.types:
-            return
+            return None
         pk_names = rel.primary_key
         declared = directives.primary_key_columns(rel.directive)
         if declared:
             pk_names = declared
-        if not pk_names:
-            return
         columns: dict[str, ColumnInfo] = {}
         by_column: dict[str, ColumnInfo] = {}
         for col in rel.columns:
@@ -176,20 +209,14 @@ class Builder:
                 columns[info.field] = info
         pk = [by_column.get(name) for name in pk_names]
         if any(c is None or not c.column.can_select for c in pk):
-            return
+            return None
         max_rows = directives.max_rows(rel.directive, directives.max_rows(schema_dir, DEFAULT_MAX_ROWS))
-        table = TableInfo(
+        return TableInfo(
             rel=rel, type_name=type_name, inflect=inflect_names,
             pk=[c for c in pk if c is not None], columns=columns, by_column=by_column,
             max_rows=max_rows,
             total_count=directives.enabled(rel.directive, "totalCount"),
             aggregate=directives.enabled(rel.directive, "aggregate"),
-        )
-        self.tables[rel.oid] = table
-        # Reserve the names now so two relations never claim the same type.
-        self.types[type_name] = ObjectType(
-            type_name, directives.description(rel.directive), rel.schema, interfaces=["Node"],
-            meta=table,
         )
 
     def _column(self, col: Column, inflect_names: bool) -> ColumnInfo | None:
@@ -211,12 +238,7 @@ class Builder:
         obj.fields["nodeId"] = Field(
             "nodeId", non_null("ID"), "Globally Unique Record Identifier", meta=NodeIdField(table)
         )
-        for name, info in table.columns.items():
-            obj.fields[name] = Field(
-                name, self.value_type(info, not_null=info.column.not_null
-                                      or directives.not_null(info.column.directive)),
-                directives.description(info.column.directive), meta=ColumnField(info),
-            )
+        self._column_fields(obj, table)
         origin = table.rel.schema
         self.add_type(ObjectType(table.names("Edge"), None, origin, fields={
             "cursor": Field("cursor", non_null("String")),
@@ -235,6 +257,14 @@ class Builder:
         if order_fields:  # an input type needs fields; without any, no orderBy argument
             self.add_type(InputObjectType(table.names("OrderBy"), None, origin,
                                           fields=order_fields, meta=table))
+
+    def _column_fields(self, obj: ObjectType, table: TableInfo) -> None:
+        for name, info in table.columns.items():
+            obj.fields[name] = Field(
+                name, self.value_type(info, not_null=info.column.not_null
+                                      or directives.not_null(info.column.directive)),
+                directives.description(info.column.directive), meta=ColumnField(info),
+            )
 
     def _filter_type(self, table: TableInfo) -> InputObjectType:
         name = table.names("Filter")

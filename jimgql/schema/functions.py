@@ -77,7 +77,8 @@ def _is_composite(b: Builder, oid: int) -> bool:
     return t is None or t.kind == "c" or t.kind == "p"
 
 
-def _returns(b: Builder, func: Function, by_rowtype: dict[int, TableInfo]) -> FunctionInfo | None:
+def _returns(b: Builder, func: Function, by_rowtype: dict[int, TableInfo], *,
+             computed: bool = False) -> FunctionInfo | None:
     info = FunctionInfo(func, "", [])
     ret = func.return_type
     if ret in (VOID, RECORD):
@@ -86,6 +87,12 @@ def _returns(b: Builder, func: Function, by_rowtype: dict[int, TableInfo]) -> Fu
         info.table = by_rowtype[ret]
         info.returns = "connection" if func.returns_set and func.rows != 1 else "record"
         return info
+    if computed and not func.returns_set and ret in b.keyless:
+        # a row of a relation without a primary key: a computed field may return one
+        # (a root function may not: pg_graphql leaves those out)
+        info.table = b.row_type(ret)
+        info.returns = "record"
+        return info if info.table is not None else None
     if func.returns_set:
         return None
     mapped = b.scalar_of(ret)
@@ -109,7 +116,7 @@ def _return_type(b: Builder, info: FunctionInfo) -> TypeRef:
 
 
 def _computed(b: Builder, func: Function, table: TableInfo, by_rowtype: dict[int, TableInfo]) -> None:
-    info = _returns(b, func, by_rowtype)
+    info = _returns(b, func, by_rowtype, computed=True)
     if info is None:
         return
     info.computed = True
