@@ -142,25 +142,30 @@ class Executor:
 
     async def _run(self, role: str, claims_text: str, params: tuple) -> Outcome:
         timeout = self._timeouts[role]
-        async with self.pool.connection() as conn:
-            try:
-                if not self.one_statement:
-                    async with conn.pipeline():
-                        await conn.execute(CONTEXT_SQL, (role, claims_text, timeout))
-                        cur = await conn.execute(RESOLVE_SQL, params)
-                elif self._session_timeout.get(conn) == timeout:
+        # getconn/putconn rather than `async with pool.connection()`: the same pool contract
+        # (putconn resets or replaces a connection left in a bad state) without a
+        # context-manager generator and a no-op commit per request.
+        conn = await self.pool.getconn()
+        try:
+            if not self.one_statement:
+                async with conn.pipeline():
+                    await conn.execute(CONTEXT_SQL, (role, claims_text, timeout))
+                    cur = await conn.execute(RESOLVE_SQL, params)
+            elif self._session_timeout.get(conn) == timeout:
+                cur = await conn.execute(RESOLVE_AS_ROLE_SQL, (role, claims_text, *params))
+            else:
+                async with conn.pipeline():
+                    await conn.execute(SESSION_TIMEOUT_SQL, (timeout,))
                     cur = await conn.execute(RESOLVE_AS_ROLE_SQL, (role, claims_text, *params))
-                else:
-                    async with conn.pipeline():
-                        await conn.execute(SESSION_TIMEOUT_SQL, (timeout,))
-                        cur = await conn.execute(RESOLVE_AS_ROLE_SQL, (role, claims_text, *params))
-                    self._session_timeout[conn] = timeout
-                row = await cur.fetchone()
-            except psycopg.Error as exc:
-                self._session_timeout.pop(conn, None)  # maybe rolled back: set it again next time
-                if isinstance(exc, psycopg.OperationalError):
-                    exc._jim_broken = conn.broken  # type: ignore[attr-defined]
-                raise
+                self._session_timeout[conn] = timeout
+            row = await cur.fetchone()
+        except psycopg.Error as exc:
+            self._session_timeout.pop(conn, None)  # maybe rolled back: set it again next time
+            if isinstance(exc, psycopg.OperationalError):
+                exc._jim_broken = conn.broken  # type: ignore[attr-defined]
+            raise
+        finally:
+            await self.pool.putconn(conn)
         assert row is not None
         return Outcome(row[0], bool(row[1]))
 
