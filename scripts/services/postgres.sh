@@ -11,6 +11,14 @@ start_postgres() {
     log "creating PostgreSQL cluster $PG_VERSION/$PG_CLUSTER on port $PGPORT"
     pg_createcluster $PG_VERSION $PG_CLUSTER --port "$PGPORT" >/dev/null || die "pg_createcluster failed"
   fi
+  # pg_createcluster (also run by the package's postinst) picks another port when 5432 is
+  # taken at install time; jim expects the cluster on $PGPORT.
+  local port; port=$(pg_conftool -s $PG_VERSION $PG_CLUSTER show port 2>/dev/null || echo "")
+  if [ "$port" != "$PGPORT" ]; then
+    log "setting PostgreSQL $PG_VERSION/$PG_CLUSTER's port to $PGPORT (was ${port:-unset})"
+    pg_conftool $PG_VERSION $PG_CLUSTER set port "$PGPORT"
+    pg_running && pg_ctlcluster $PG_VERSION $PG_CLUSTER restart
+  fi
   local conf=/etc/postgresql/$PG_VERSION/$PG_CLUSTER/conf.d/jim.conf
   if [ ! -f "$conf" ] || ! cmp -s "$JIM_ROOT/scripts/services/postgresql.conf" "$conf"; then
     mkdir -p "$(dirname "$conf")"
