@@ -16,7 +16,7 @@ KEYCLOAK_HOME=$JIM_CACHE_DIR/keycloak-$KEYCLOAK_VERSION
 KEYCLOAK_RUN=$JIM_RUN_DIR/keycloak
 
 keycloak_url() { echo "http://127.0.0.1:$KEYCLOAK_PORT"; }
-keycloak_ready() { curl -fsS -o /dev/null --max-time 3 "$(keycloak_url)/realms/jim/.well-known/openid-configuration"; }
+keycloak_ready() { curl -fs -o /dev/null --max-time 3 "$(keycloak_url)/realms/jim/.well-known/openid-configuration"; }
 
 # keycloak_java: print a java binary of version >= 21 (Keycloak 26 needs it), or fail.
 keycloak_java() {

@@ -3,6 +3,10 @@
 PG_VERSION=15
 PG_CLUSTER=main
 
+# as_postgres COMMAND: run a shell command as the postgres OS user, from a directory it may
+# enter (su keeps the caller's working directory, e.g. /root/jim).
+as_postgres() { (cd / && su postgres -c "$1"); }
+
 pg_running() { pg_lsclusters -h 2>/dev/null | awk -v v=$PG_VERSION -v c=$PG_CLUSTER '$1==v && $2==c {print $4}' | grep -q online; }
 
 start_postgres() {
@@ -29,9 +33,9 @@ start_postgres() {
     log "starting PostgreSQL $PG_VERSION"
     pg_ctlcluster $PG_VERSION $PG_CLUSTER start || die "PostgreSQL did not start; see /var/log/postgresql/postgresql-$PG_VERSION-$PG_CLUSTER.log"
   fi
-  wait_for "PostgreSQL" 30 su postgres -c "psql -p $PGPORT -Atqc 'select 1'" || die "PostgreSQL does not answer on port $PGPORT"
+  wait_for "PostgreSQL" 30 as_postgres "psql -p $PGPORT -Atqc 'select 1'" || die "PostgreSQL does not answer on port $PGPORT"
   # The dev superuser owns the databases and runs migrations (dev password, documented in README).
-  su postgres -c "psql -p $PGPORT -v ON_ERROR_STOP=1 -qAt" <<'SQL' >/dev/null || die "could not create the dev superuser"
+  as_postgres "psql -p $PGPORT -v ON_ERROR_STOP=1 -qAt" <<'SQL' >/dev/null || die "could not create the dev superuser"
 do $$
 begin
   if not exists (select from pg_roles where rolname = 'jim') then
@@ -46,8 +50,8 @@ SQL
 # ensure_database NAME: create the database if it is missing (owned by jim).
 ensure_database() {
   local name=$1
-  if ! su postgres -c "psql -p $PGPORT -Atqc \"select 1 from pg_database where datname = '$name'\"" | grep -q 1; then
-    su postgres -c "createdb -p $PGPORT -O jim $name" || die "could not create database $name"
+  if ! as_postgres "psql -p $PGPORT -Atqc \"select 1 from pg_database where datname = '$name'\"" | grep -q 1; then
+    as_postgres "createdb -p $PGPORT -O jim $name" || die "could not create database $name"
   fi
 }
 
