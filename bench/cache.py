@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -108,7 +109,7 @@ def main() -> int:
     token = keycloak_token(args.user)
     print(f"query: {args.query}\nas {args.user}; load: {client}, {args.connections} connections, "
           f"{seconds}s x {args.rounds} interleaved rounds (median); proxy workers {args.workers}\n")
-    env = {"PROXY_WORKERS": str(args.workers), "LOG_LEVEL": "WARNING", "RATE_LIMIT_REQUESTS": "1000000000",
+    env: dict[str, Any] = {"PROXY_WORKERS": str(args.workers), "LOG_LEVEL": "WARNING", "RATE_LIMIT_REQUESTS": "1000000000",
            "CACHE_TTL_SECONDS": "600", "DB_POOL_MAX_SIZE": str(max(2, args.connections))}
     labels = {"current": "current"}
     with contextlib.ExitStack() as stack:

@@ -30,6 +30,7 @@ import shutil
 import statistics
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -110,7 +111,7 @@ def main() -> int:
     print(f"query: {args.query}\nas {args.user}, concurrency {args.concurrency}, "
           f"{seconds}s x {args.rounds} interleaved rounds (median), proxy workers {args.workers}\n")
     # Uncached and unthrottled: this measures the proxy's own cost (bench/cache.py the cache's).
-    env = {"PROXY_WORKERS": str(args.workers), "LOG_LEVEL": "WARNING", "CACHE_ENABLED": "false",
+    env: dict[str, Any] = {"PROXY_WORKERS": str(args.workers), "LOG_LEVEL": "WARNING", "CACHE_ENABLED": "false",
            "RATE_LIMIT_REQUESTS": "0", "DB_POOL_MAX_SIZE": str(max(2, args.concurrency))}
     with contextlib.ExitStack() as stack:
         proxies = {PROXY: stack.enter_context(running_proxy(settings.database_url, **env))}

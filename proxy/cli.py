@@ -60,12 +60,18 @@ def cmd_proxy(args: argparse.Namespace) -> int:
 
     from gunicorn.app.base import BaseApplication
     from prometheus_client import multiprocess
+    from uvicorn.workers import UvicornWorker
+
+    class ProxyWorker(UvicornWorker):
+        # The proxy writes its own access line (with the request id); uvicorn's would
+        # format its arguments on every response only to drop them. No `server: uvicorn`.
+        CONFIG_KWARGS = {**UvicornWorker.CONFIG_KWARGS, "access_log": False, "server_header": False}
 
     class ProxyServer(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{settings.proxy_host}:{settings.proxy_port}")
             self.cfg.set("workers", settings.proxy_workers)
-            self.cfg.set("worker_class", "uvicorn.workers.UvicornWorker")
+            self.cfg.set("worker_class", ProxyWorker)
             # Longer than nginx's upstream keepalive_timeout, so nginx closes idle connections first.
             self.cfg.set("keepalive", settings.proxy_keepalive_seconds)
             self.cfg.set("graceful_timeout", 20)
