@@ -98,7 +98,8 @@ class Proxy:
             one_statement=one_statement,
         )
         self.authenticator = Authenticator(
-            self.verifier, self.mapper, self.executor, provision=settings.provision_members
+            self.verifier, self.mapper, self.executor, provision=settings.provision_members,
+            identity_cache_size=settings.token_cache_size,
         )
         self.redis = RedisGuard(
             settings.redis_url, timeout_ms=settings.redis_timeout_ms, retry_seconds=settings.redis_retry_seconds

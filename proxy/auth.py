@@ -53,10 +53,10 @@ class Identity:
 
 class Authenticator:
     MAX_REMEMBERED = 100_000
-    MAX_IDENTITIES = 10_000
 
     def __init__(
-        self, verifier: TokenVerifier, mapper: RoleMapper, executor: Executor, *, provision: bool
+        self, verifier: TokenVerifier, mapper: RoleMapper, executor: Executor, *, provision: bool,
+        identity_cache_size: int = 10_000,
     ) -> None:
         self._verifier = verifier
         self._mapper = mapper
@@ -67,6 +67,7 @@ class Authenticator:
         # same dict for the same token while it is cached; keeping the dict referenced here
         # keeps its id from being reused, and the `is` check below makes a stale entry miss.
         self._identities: dict[int, tuple[dict, Identity]] = {}
+        self._identity_cache_size = identity_cache_size  # = the verifier's (0: no caching)
         self._anonymous: Identity | None = None
 
     async def identify(self, authorization: str | None) -> Identity:
@@ -99,9 +100,10 @@ class Authenticator:
         else:
             role = self._mapper.for_claims(claims)
             identity = Identity(role, {**claims, "role": role}, claims["sub"])
-            if len(self._identities) >= self.MAX_IDENTITIES:
-                self._identities.clear()
-            self._identities[id(claims)] = (claims, identity)
+            if self._identity_cache_size > 0:
+                if len(self._identities) >= self._identity_cache_size:
+                    self._identities.clear()
+                self._identities[id(claims)] = (claims, identity)
         if self._provision and identity.user_id not in self._provisioned:
             await self._provision_member(identity)
         return identity

@@ -143,3 +143,33 @@ def test_cache_identity_separates_users_and_their_keycloak_roles() -> None:
     anon = Identity("anon", {"role": "anon"}, None)
     assert len({member.cache_identity, coach.cache_identity, other.cache_identity}) == 3
     assert anon.cache_identity == "anon"
+
+
+def test_identity_is_derived_once_per_verified_token() -> None:
+    import asyncio
+
+    from proxy.auth import Authenticator
+
+    class Verifier:  # hands back the same dict for a token while it is cached, like TokenVerifier
+        def __init__(self) -> None:
+            self.cached: dict[str, dict] = {}
+
+        async def verify(self, token: str) -> dict:
+            return self.cached.setdefault(token, {"sub": token, "realm_access": {"roles": ["member"]}})
+
+    async def identities(cache_size: int):
+        verifier = Verifier()
+        auth = Authenticator(verifier, mapper(), None, provision=False,  # type: ignore[arg-type]
+                             identity_cache_size=cache_size)
+        first = await auth.identify("Bearer u1")
+        again = await auth.identify("Bearer u1")
+        verifier.cached.clear()  # the verifier forgot the token and verifies it anew
+        renewed = await auth.identify("Bearer u1")
+        return first, again, renewed, auth
+
+    first, again, renewed, auth = asyncio.run(identities(10))
+    assert again is first and renewed is not first and renewed == first
+    assert first.claims_text == '{"sub":"u1","realm_access":{"roles":["member"]},"role":"authenticated"}'
+    assert first.cache_identity == "u1|member"
+    first, again, renewed, auth = asyncio.run(identities(0))  # TOKEN_CACHE_SIZE=0: nothing kept
+    assert again is not first and again == first and not auth._identities
