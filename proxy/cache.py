@@ -27,6 +27,7 @@ import uuid
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
+from redis.exceptions import NoScriptError
 
 from proxy.redis_guard import RedisGuard, RedisUnavailable
 
@@ -94,14 +95,29 @@ class ResponseCache:
         """The entry (and, given (key, ttl), the incremented rate-limit count) in one round trip."""
         rate_key, rate_ttl = rate or ("", 0)
         args = [ENTRY + digest, rate_key, rate_ttl, *tables]
-        suffix, value, used = await self.guard.run(
-            "lookup", lambda r: self._lookup(keys=[VERSIONS], args=args, client=r)
-        )
+        suffix, value, used = await self.guard.run("lookup", lambda r: self._evalsha(r, args))
         count = int(used) if used is not None else None
         if not suffix:
             await self.new_epoch(only_if_missing=True)
             return Lookup(None, None, count)
         return Lookup(f"{ENTRY}{digest}:{suffix.decode()}", value, count)
+
+    async def _evalsha(self, r: aioredis.Redis, args: list) -> list:
+        """The lookup script, straight on a pooled connection: the one Redis call of a cache
+        hit, without redis-py's command layers (Script, retry wrapper, response callbacks —
+        EVALSHA has none). A Redis that lost its scripts (restarted) gets them loaded again
+        through the Script object. read_response/send_command drop the connection on any
+        error or cancellation, as redis-py's own command path does."""
+        pool = r.connection_pool
+        conn = await pool.get_connection()
+        try:
+            await conn.send_command("EVALSHA", self._lookup.sha, 1, VERSIONS, *args)
+            return await conn.read_response()
+        except NoScriptError:
+            pass
+        finally:
+            await pool.release(conn)
+        return await self._lookup(keys=[VERSIONS], args=args, client=r)
 
     async def store(self, key: str, body: str | bytes, ttl: int) -> None:
         await self.guard.run("store", lambda r: r.set(key, body, ex=ttl))

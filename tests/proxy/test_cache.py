@@ -51,6 +51,21 @@ def bump_exercise(database_url: str) -> None:
         conn.execute("update app.exercise set name = name where false")
 
 
+def test_lookups_survive_redis_forgetting_the_script(proxy: ProxyServer, tokens, database_url,
+                                                     redis_server) -> None:
+    """The lookup runs its Lua script by SHA; a Redis without it (SCRIPT FLUSH, a restart)
+    gets it loaded again instead of failing the cache."""
+    bump_exercise(database_url)
+    until(lambda: proxy.post(CATALOG, token=tokens["alice"]).headers["x-cache"] == "MISS")
+    redis_server.client().script_flush()
+    assert proxy.post(CATALOG, token=tokens["alice"]).headers["x-cache"] == "HIT"
+    redis_server.client().script_flush()
+    bump_exercise(database_url)
+    until(lambda: proxy.post(CATALOG, token=tokens["alice"]).headers["x-cache"] == "MISS")
+    assert proxy.post(CATALOG, token=tokens["alice"]).headers["x-cache"] == "HIT"
+    assert proxy.metric("jim_proxy_cache_errors_total", operation="lookup") == 0
+
+
 def test_miss_then_hit_then_bypass(proxy: ProxyServer, tokens, database_url) -> None:
     bump_exercise(database_url)
     until(lambda: proxy.post(CATALOG, token=tokens["alice"]).headers["x-cache"] == "MISS")
