@@ -172,6 +172,9 @@ def create_app(settings: ProxySettings | None = None) -> ASGIApp:
     settings = settings or load(ProxySettings)
     logs.configure(settings.log_level)
     one_statement = check_roles(settings)
+    if not one_statement:
+        log.warning("authenticator may not call graphql.resolve itself: each request uses the "
+                    "two-statement pipeline (grant it EXECUTE for the one-statement form)")
     proxy = Proxy(settings, one_statement=one_statement)
 
     @contextlib.asynccontextmanager
