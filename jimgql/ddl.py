@@ -80,6 +80,21 @@ begin
         return;
     end if;
     insert into graphql._schema_version (version) values (nextval('graphql.seq_schema_version'));
+    -- Every request reads the set of versions (the cache key): keep it at a row or two.
+    -- Older versions this statement sees are deleted, skipping rows another DDL transaction
+    -- is deleting right now (so DDL never waits on DDL here). Under REPEATABLE READ or
+    -- SERIALIZABLE, locking a row deleted since the snapshot is an error, so those
+    -- transactions drop only their own earlier rows. Rolled back, the deletions come back.
+    if current_setting('transaction_isolation') = 'read committed' then
+        delete from graphql._schema_version where version in (
+            select version from graphql._schema_version
+             where version < currval('graphql.seq_schema_version')
+               for update skip locked);
+    else
+        delete from graphql._schema_version
+         where version < currval('graphql.seq_schema_version')
+           and xmin = pg_catalog.pg_current_xact_id()::xid;
+    end if;
 end
 {TAG};
 

@@ -21,6 +21,8 @@ from jimgql.schema.types import Schema
 
 MAX_DOCUMENTS = 256
 MAX_PLANS_PER_DOCUMENT = 32
+MAX_READY = 512  # requests kept ready to run, per engine
+MAX_READY_VARIABLES = 4096  # longer variables texts are not kept (memory)
 
 
 class DatabaseError(Exception):
@@ -34,7 +36,6 @@ class DatabaseError(Exception):
 class Executor(Protocol):
     def prepare(self, sql: str, count: int) -> Any: ...
     def run(self, prepared: Any, params: list[str | None]) -> str | None: ...
-    def run_row(self, prepared: Any, params: list[str | None]) -> dict[str, Any]: ...
     def atomic(self) -> Any: ...
 
 
@@ -47,12 +48,42 @@ class _Entry:
         self.plans: OrderedDict[tuple, Plan] = OrderedDict()
 
 
+class _Ready:
+    """A query request answered before in this engine's state, by exact text (document,
+    operation name, variables): its one statement, guarded, with the parameters already
+    bound, and the response text before the statement's answer. Binding is a pure function
+    of the variables, so the same text always binds the same parameters. Many requests
+    repeat exactly: who is asking travels in the role and claims, not in the variables."""
+
+    __slots__ = ("prepared", "params", "head")
+
+    def __init__(self, prepared: Any, params: list[str | None], head: str) -> None:
+        self.prepared = prepared
+        self.params = params
+        self.head = head
+
+
 class Engine:
     """One schema (a role, a search_path, a catalog version) and its compiled operations."""
 
     def __init__(self, schema: Schema) -> None:
         self.schema = schema
         self.documents: OrderedDict[tuple[str, str | None], _Entry] = OrderedDict()
+        self.ready: OrderedDict[tuple[str, str | None, str | None], _Ready] = OrderedDict()
+
+    def keep(self, key: tuple[str, str | None, str | None], plan: Plan, params: list[str | None],
+             state: State) -> None:
+        """Keep a query of one statement ready to run again (see :class:`_Ready`)."""
+        if len(plan.steps) != 1 or key[2] is not None and len(key[2]) > MAX_READY_VARIABLES:
+            return
+        step = plan.steps[0]
+        if step.prepared_checked is None:
+            return
+        if len(self.ready) >= MAX_READY:
+            self.ready.popitem(last=False)  # the oldest kept (a dict's first key is O(n) here)
+        version, role, path = state
+        head = '{"data": {' + _keys(plan)[0] + ": "
+        self.ready[key] = _Ready(step.prepared_checked, [*params, role, path, version], head)
 
     def plan(self, query: str, operation_name: str | None, variables: dict[str, Any]) -> Plan:
         key = (query, operation_name)
@@ -64,24 +95,41 @@ class Engine:
                 self.documents.popitem(last=False)
         else:
             self.documents.move_to_end(key)
-        scope = VariableScope(variables, entry.doc.defaults)
         if entry.structural is not None:
-            plan = entry.plans.get(_plan_key(entry, scope))
+            plan = entry.plans.get(_plan_key(entry, variables))
             if plan is not None:
                 return plan
         plan = compile_operation(self.schema, entry.doc, variables)
         entry.structural = tuple(sorted(plan.structural))
-        entry.plans[_plan_key(entry, scope)] = plan
+        entry.plans[_plan_key(entry, variables)] = plan
         if len(entry.plans) > MAX_PLANS_PER_DOCUMENT:
             entry.plans.popitem(last=False)
         return plan
 
 
-def _plan_key(entry: _Entry, scope: VariableScope) -> tuple:
-    states = tuple(scope.state(name) for name in entry.doc.variable_names)
-    shapes = tuple(json.dumps(scope.get(name), sort_keys=True, default=str)
-                   for name in entry.structural or ())
-    return states + shapes
+def _plan_key(entry: _Entry, variables: dict[str, Any]) -> tuple:
+    """Whether each variable the document uses is absent, null or set, then the JSON of the
+    structural ones (as :meth:`VariableScope.state` and ``get`` see them, without building a
+    scope: this runs on every request)."""
+    doc = entry.doc
+    names = doc.variable_names
+    if not names:
+        return ()
+    defaults = doc.defaults
+    key: list[str] = []
+    for name in names:
+        if name in variables:
+            value = variables[name]
+        elif name in defaults:
+            value = defaults[name]
+        else:
+            key.append("A")
+            continue
+        key.append("N" if value is None else "V")
+    if entry.structural:
+        scope = VariableScope(variables, defaults)
+        key += [json.dumps(scope.get(name), sort_keys=True, default=str) for name in entry.structural]
+    return tuple(key)
 
 
 def error_response(message: str, *, with_data: bool) -> str:
@@ -100,11 +148,37 @@ def parse_variables(text: str | None) -> dict[str, Any]:
     return value
 
 
-State = tuple[Any, ...]  # (schema version, current_user, search_path)
-STATE_COLUMNS = (
-    "current_user::text as __role, pg_catalog.current_setting('search_path') as __path, "
-    "(select max(version) from graphql._schema_version) as __version"
+State = tuple[Any, ...]  # (schema versions, current_user, search_path)
+
+# The schema part of the session's state: every version of graphql._schema_version this
+# statement sees, as the text of a sorted array. The set rather than its highest member: two
+# DDL transactions can commit in the opposite order of their versions (each took a number
+# from the sequence while running), and the one committing last, with the lower number,
+# leaves the highest version unchanged but the set changed. The event triggers keep the table
+# at a row or two, so reading all of it costs about what probing its index for the top costs.
+VERSIONS = ("coalesce((select pg_catalog.array_agg(version order by version)"
+            " from graphql._schema_version)::text, '{}')")
+STATE_SQL = (
+    "select current_user::text as role, pg_catalog.current_setting('search_path') as path, "
+    f"{VERSIONS} as version"
 )
+GUARD = (f"current_user::text = $ROLE and pg_catalog.current_setting('search_path') = $PATH"
+         f" and {VERSIONS} = $VERSION")
+
+
+def guarded_sql(expr: str, count: int) -> str:
+    """A query's statement (its one expression, ``Step.expr``) answering only in the state
+    its plan was made for.
+
+    Parameters ``count + 1 .. count + 3`` are the expected role, search_path and schema
+    versions (:data:`VERSIONS`). In that state the result is the statement's (SQL null
+    becomes JSON ``null``); in any other it is SQL NULL and the statement's own subquery is
+    never evaluated (CASE).
+    """
+    current = (GUARD.replace("$ROLE", f"${count + 1}").replace("$PATH", f"${count + 2}")
+               .replace("$VERSION", f"${count + 3}"))
+    # the compiled statement and placeholders only: no request text
+    return f"select case when {current} then coalesce({expr}, 'null'::jsonb) end as r"  # noqa: S608
 
 
 class Runtime(Protocol):
@@ -114,31 +188,45 @@ class Runtime(Protocol):
     last: State | None  # the state this session saw last (may be stale by now)
 
     def state(self) -> State: ...
-    def engine(self, state: State) -> Engine: ...
+    def cached(self, state: State) -> Engine | None: ...
+    def engine_for(self, state: State | None) -> tuple[State, Engine]: ...
 
 
 def resolve(rt: Runtime, query: str, variables_text: str | None, operation_name: str | None) -> str:
     """Answer one request.
 
     Queries take the fast path: they run against the engine of the state this session saw
-    last, and their first statement also returns the current state; if it differs, the
-    answer is thrown away and the request runs again against the right engine (queries
-    have no side effects). Mutations, and requests that fail before reaching the database,
-    check the state first.
+    last, and their first statement is guarded by that state (:func:`guarded_sql`); if it
+    no longer holds, the statement answers nothing, the state is read and the request runs
+    again against the right engine (queries have no side effects). Mutations, and requests
+    that fail before reaching the database, check the state first.
     """
+    key = (query, operation_name, variables_text)
+    state = rt.last
+    known = rt.cached(state) if state is not None else None
+    if known is not None:  # a request answered before in this state: run it as it was
+        ready = known.ready.get(key)
+        if ready is not None:
+            try:
+                value = rt.executor.run(ready.prepared, ready.params)
+            except DatabaseError:  # the full path below finds out why and answers
+                value = None
+            if value is not None:
+                return ready.head + value + "}}"
     try:
         variables = parse_variables(variables_text)
     except OperationError as exc:
         return error_response(exc.message, with_data=False)
     query = query or ""  # a null query is an empty document: a parse error, not a crash
-    fresh = rt.last is None
-    state = rt.state() if fresh else rt.last
-    assert state is not None
+    fresh = state is None  # then the engine below is built with the state read with it
     for _attempt in range(3):
         try:
-            engine = rt.engine(state)
+            built, engine = rt.engine_for(state)  # a new engine comes with the current state
+            if built != state:
+                state = rt.last = built
+                fresh = True
             plan = engine.plan(query, operation_name, variables)
-            bound = [step.bind(variables) if step.sql else [] for step in plan.steps]
+            bound = [step.bind(variables) if step.sql else None for step in plan.steps]
         except OperationError as exc:
             return error_response(exc.message, with_data=False)
         except GraphQLError as exc:
@@ -148,16 +236,14 @@ def resolve(rt: Runtime, query: str, variables_text: str | None, operation_name:
                 if changed:
                     continue
             return error_response(exc.message, with_data=True)
-        first = next((i for i, s in enumerate(plan.steps) if s.sql), None)
-        if plan.kind == "query" and not fresh and first is not None:
-            observed, answer = _query(plan, bound, rt.executor, first, state)
-            if observed == state:
-                rt.last = state
+        if plan.kind == "query" and not fresh and any(step.sql for step in plan.steps):
+            answer = _query(plan, bound, rt.executor, state)
+            if answer is not None:
+                if len(bound) == 1 and bound[0] is not None:  # one statement, and it answered
+                    engine.keep(key, plan, bound[0], state)
                 return answer
-            if observed is None:  # the first statement failed: a stale plan or a real error
-                state, _changed = _refresh(rt, state)
-            else:
-                state = rt.last = observed
+            # stale state, or the guarded statement failed (a stale plan or a real error)
+            state, _changed = _refresh(rt, state)
             fresh = True
             continue
         if not fresh:
@@ -165,78 +251,88 @@ def resolve(rt: Runtime, query: str, variables_text: str | None, operation_name:
             fresh = True
             if changed:
                 continue
-        rt.last = state
         if plan.kind == "mutation":
             return _mutation(plan, bound, rt.executor)
-        return _query(plan, bound, rt.executor, None)[1]
+        answer = _query(plan, bound, rt.executor, None)
+        assert answer is not None
+        return answer
     return error_response("The schema kept changing while resolving the request", with_data=True)
 
 
-def _refresh(rt: Runtime, state: State) -> tuple[State, bool]:
+def _refresh(rt: Runtime, state: State | None) -> tuple[State, bool]:
     """The current state, and whether it differs from the one we had."""
     current = rt.state()
     rt.last = current
     return current, current != state
 
 
-def _prepared(step: Any, executor: Executor, checked: bool = False) -> Any:
-    if checked:
-        if step.prepared_checked is None:
-            # The answer is computed only when the state is the one the plan was made for;
-            # otherwise the statement just reports the state (the CASE skips the subquery).
-            n = len(step.params)
-            # the compiled statement and our own state columns: no request text
-            guard = (f"s.__role = ${n + 1} and s.__path = ${n + 2} "
-                     f"and s.__version is not distinct from ${n + 3}::bigint")
-            sql = f"select s.*, case when {guard} then ({step.sql}) end as __result from (select {STATE_COLUMNS}) s"  # noqa: S608, E501
-            step.prepared_checked = executor.prepare(sql, n + 3)
-        return step.prepared_checked
+def _prepared(step: Any, executor: Executor) -> Any:
     if step.prepared is None:
         step.prepared = executor.prepare(step.sql, len(step.params))
     return step.prepared
 
 
+def _guarded(step: Any, executor: Executor) -> Any:
+    if step.prepared_checked is None:
+        n = len(step.params)
+        expr = step.expr if step.expr is not None else f"({step.sql})"
+        step.prepared_checked = executor.prepare(guarded_sql(expr, n), n + 3)
+    return step.prepared_checked
+
+
+def _keys(plan: Plan) -> list[str]:
+    keys = plan.keys
+    if keys is None:
+        keys = plan.keys = [json.dumps(s.alias) for s in plan.steps]
+    return keys
+
+
 def _data(keys: list[str], values: list[str]) -> str:
-    return "{" + ", ".join(f"{json.dumps(k)}: {v}" for k, v in zip(keys, values, strict=True)) + "}"
+    if len(keys) == 1:
+        return "{" + keys[0] + ": " + values[0] + "}"
+    return "{" + ", ".join(k + ": " + v for k, v in zip(keys, values, strict=True)) + "}"
 
 
-def _query(plan: Plan, bound: list[list[str | None]], executor: Executor,
-           checked: int | None, expected: State | None = None) -> tuple[State | None, str]:
-    """Run a query's statements; ``checked`` is the step that also reports the state (and
-    answers only if it is ``expected``)."""
-    values, errors = [], []
-    observed: State | None = None
-    for i, (step, params) in enumerate(zip(plan.steps, bound, strict=True)):
+def _query(plan: Plan, bound: list[list[str | None] | None], executor: Executor,
+           expected: State | None) -> str | None:
+    """Run a query's statements and assemble the response text. With ``expected``, the
+    first statement is guarded by that state; None means it did not hold (or the guarded
+    statement failed): nothing was answered."""
+    values: list[str] = []
+    errors: list[str] = []
+    guard = expected
+    for step, params in zip(plan.steps, bound, strict=True):
         if step.static is not None:
             values.append(step.static)
             continue
+        assert params is not None
+        checking = guard is not None
         try:
-            if i == checked:
-                assert expected is not None
-                version, role, path = expected
-                guard = [*params, role, path, None if version is None else str(version)]
-                row = executor.run_row(_prepared(step, executor, checked=True), guard)
-                observed = (row["__version"], row["__role"], row["__path"])
-                result = row["__result"]
+            if guard is not None:
+                version, role, path = guard
+                guard = None
+                result = executor.run(_guarded(step, executor), [*params, role, path, version])
+                if result is None:
+                    return None
             else:
                 result = executor.run(_prepared(step, executor), params)
         except DatabaseError as exc:
-            if i == checked:
-                return None, ""  # maybe a stale plan: the caller checks the state and retries
+            if checking:
+                return None  # maybe a stale plan: the caller reads the state and retries
             errors.append(exc.message)
             values.append("null")
             continue
         values.append(result if result is not None else "null")
-    keys = [s.alias for s in plan.steps]
+    keys = _keys(plan)
     if not errors:
-        return observed, '{"data": ' + _data(keys, values) + "}"
+        return '{"data": ' + _data(keys, values) + "}"
     messages = json.dumps([{"message": m} for m in errors])
     if len(errors) == len(plan.steps):
-        return observed, '{"data": null, "errors": ' + messages + "}"
-    return observed, '{"data": ' + _data(keys, values) + ', "errors": ' + messages + "}"
+        return '{"data": null, "errors": ' + messages + "}"
+    return '{"data": ' + _data(keys, values) + ', "errors": ' + messages + "}"
 
 
-def _mutation(plan: Plan, bound: list[list[str | None]], executor: Executor) -> str:
+def _mutation(plan: Plan, bound: list[list[str | None] | None], executor: Executor) -> str:
     values: list[str] = []
     try:
         with _atomic(executor, len(plan.steps) > 1):
@@ -244,11 +340,12 @@ def _mutation(plan: Plan, bound: list[list[str | None]], executor: Executor) -> 
                 if step.static is not None:
                     values.append(step.static)
                     continue
+                assert params is not None
                 result = executor.run(_prepared(step, executor), params)
                 values.append(result if result is not None else "null")
     except DatabaseError as exc:
         return error_response(exc.message, with_data=True)
-    return '{"data": ' + _data([s.alias for s in plan.steps], values) + "}"
+    return '{"data": ' + _data(_keys(plan), values) + "}"
 
 
 @contextmanager

@@ -8,8 +8,8 @@ calling role. Caches live in the session's ``GD`` dictionary:
   search_path never reuses a stale schema or plan;
 * each statement's ``plpy.prepare``d plan is kept with the compiled step.
 
-The key is checked on every call without an extra round trip for queries: their first
-statement also returns the session's state (``execute.resolve``). A new schema version
+The key is checked on every call without an extra statement for queries: their first
+statement is guarded by the state it was planned for (``execute.guarded_sql``). A new schema version
 also triggers a check of the installed code's hash, so an upgrade reloads the engine's
 modules in sessions that were already running.
 """
@@ -23,12 +23,13 @@ from typing import Any
 
 from jimgql import reflect
 from jimgql.errors import GraphQLError
-from jimgql.execute import STATE_COLUMNS, DatabaseError, Engine, Executor, error_response
+from jimgql.execute import STATE_SQL, DatabaseError, Engine, Executor, State, error_response
 from jimgql.execute import resolve as run_request
 from jimgql.schema.builder import build
 
 MAX_ENGINES = 16
 INTERNAL_ERROR = "Internal error while resolving the request"
+CATALOG_STATE_SQL = f"select s.*, graphql._catalog() as catalog from ({STATE_SQL}) s"  # noqa: S608 - constants
 
 
 # Tables whose changes can change what a read sees: those the row-level security policies of
@@ -68,17 +69,15 @@ class PlpyExecutor:
         except self.plpy.SPIError as exc:  # e.g. a stale plan naming a dropped column
             raise DatabaseError(_message(exc)) from None
 
-    def run_row(self, prepared: Any, params: list[str | None]) -> dict[str, Any]:
+    def run(self, prepared: Any, params: list[str | None]) -> str | None:
+        """The statement's one value as JSON text (jsonb arrives as its text form)."""
         try:
-            rows = self.plpy.execute(prepared, params)
+            row = self.plpy.execute(prepared, params)[0]
         except self.plpy.SPIError as exc:
             raise DatabaseError(_message(exc)) from None
-        return rows[0]
-
-    def run(self, prepared: Any, params: list[str | None]) -> str | None:
-        row = self.run_row(prepared, params)
-        value = next(iter(row.values()))
-        return value if value is None or isinstance(value, str) else json.dumps(value)
+        for value in row.values():
+            return value if value is None or isinstance(value, str) else json.dumps(value)
+        return None
 
     @contextmanager
     def atomic(self) -> Any:
@@ -93,7 +92,8 @@ def _message(exc: Exception) -> str:
 
 
 class Session:
-    """This backend's engines and state, kept in ``GD`` between calls."""
+    """This backend's engines and state, kept in ``GD`` between calls (the session object
+    itself too: see :func:`session`)."""
 
     def __init__(self, plpy: Any, gd: dict) -> None:
         self.plpy = plpy
@@ -108,24 +108,47 @@ class Session:
     def last(self, value: tuple | None) -> None:
         self.gd["jimgql_state"] = value
 
-    def state(self) -> tuple:
+    def state(self) -> State:
         plan = self.gd.get("jimgql_state_plan")
         if plan is None:
-            plan = self.gd["jimgql_state_plan"] = self.plpy.prepare(f"select {STATE_COLUMNS}")
+            plan = self.gd["jimgql_state_plan"] = self.plpy.prepare(STATE_SQL)
         row = self.plpy.execute(plan)[0]
-        return (row["__version"], row["__role"], row["__path"])
+        return (row["version"], row["role"], row["path"])
 
-    def engine(self, state: tuple) -> Engine:
-        engines = self.gd.setdefault("jimgql_engines", {})
+    def _engines(self) -> dict[Any, Engine]:
+        return self.gd.setdefault("jimgql_engines", {})
+
+    def cached(self, state: State) -> Engine | None:
+        return self._engines().get(state)
+
+    def engine_for(self, state: State | None) -> tuple[State, Engine]:
+        """The engine of ``state`` when this session has it; otherwise one built from the
+        catalog, with the state that catalog belongs to (read by the same statement, so the
+        two cannot disagree). ``state`` may be stale, and the schema built now must never be
+        filed under it: if the session went back to that state (a DDL rolled back), it would
+        find a schema of another state."""
+        engines = self._engines()
         engine = engines.get(state)
+        if engine is not None:
+            assert state is not None
+            return state, engine
+        self._check_code()
+        plan = self.gd.get("jimgql_catalog_plan")
+        if plan is None:
+            plan = self.gd["jimgql_catalog_plan"] = self.plpy.prepare(CATALOG_STATE_SQL)
+        row = self.plpy.execute(plan)[0]
+        current = (row["version"], row["role"], row["path"])
+        engine = engines.get(current)
         if engine is None:
-            self._check_code()
-            text = self.plpy.execute("select graphql._catalog() as c")[0]["c"]
-            engine = Engine(build(reflect.load(text)))
+            engine = Engine(build(reflect.load(row["catalog"])))
             if len(engines) >= MAX_ENGINES:
                 engines.pop(next(iter(engines)))
-            engines[state] = engine
-        return engine
+            engines[current] = engine
+        return current, engine
+
+    def engine(self, state: State) -> Engine:
+        """The engine for the state just read by :meth:`state` (see :meth:`engine_for`)."""
+        return self.engine_for(state)[1]
 
     def _check_code(self) -> None:
         """Installing a new engine runs DDL (a new schema version): check the code hash
@@ -147,10 +170,18 @@ def _reloaded(plpy: Any, gd: dict) -> Any:
     return gd["jimgql_host"]
 
 
+def session(plpy: Any, gd: dict) -> Session:
+    """The backend's session object (made once: every field it holds lives in ``GD``)."""
+    found = gd.get("jimgql_session")
+    if found is None:
+        found = gd["jimgql_session"] = Session(plpy, gd)
+    return found
+
+
 def resolve(plpy: Any, gd: dict, query: str, variables: str | None,
             operation_name: str | None, extensions: str | None) -> str:
     try:
-        return run_request(Session(plpy, gd), query, variables, operation_name)
+        return run_request(session(plpy, gd), query, variables, operation_name)
     except _Reload:
         return _reloaded(plpy, gd).resolve(plpy, gd, query, variables, operation_name, extensions)
     except GraphQLError as exc:
@@ -167,11 +198,10 @@ def operation_tables(plpy: Any, gd: dict, query: str, variables: str | None,
     """Which tables an operation reads and writes (for response caching and invalidation)."""
     from jimgql.execute import parse_variables  # noqa: PLC0415
 
-    session = Session(plpy, gd)
+    current = session(plpy, gd)
     try:
-        state = session.state()
-        session.last = state
-        engine = session.engine(state)
+        state, engine = current.engine_for(current.state())
+        current.last = state
         plan = engine.plan(query, operation_name, parse_variables(variables))
     except _Reload:
         return _reloaded(plpy, gd).operation_tables(plpy, gd, query, variables, operation_name)

@@ -75,8 +75,11 @@ class Context:
         if isinstance(value, Deferred):
             deferred = value
             coercer = self.coercer
+            check = coercer.leaf_check(deferred.type)
 
             def from_variable(raw: Any) -> str | None:
+                if check is not None:
+                    return convert(check(raw))
                 return convert(coercer.coerce(raw, deferred.type))
 
             default = self.scope.defaults.get(deferred.name, ABSENT)

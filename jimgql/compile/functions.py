@@ -37,6 +37,7 @@ def call_sql(ctx: Context, info: FunctionInfo, field: Field, args: dict[str, Any
     return f"{info.func.sql_name}({', '.join(parts)})"
 
 
-def build(ctx: Context, info: FunctionInfo, field: Field, args: dict[str, Any], sel: Selected) -> str:
+def value(ctx: Context, info: FunctionInfo, field: Field, args: dict[str, Any], sel: Selected) -> str:
+    """The root field's answer as one SQL expression (its statement is ``select`` it)."""
     call = call_sql(ctx, info, field, args)
-    return "select " + function_value(ctx, info, call, sel, args)
+    return function_value(ctx, info, call, sel, args)

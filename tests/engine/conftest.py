@@ -1,4 +1,5 @@
-"""Engine fixtures: the database ``jim_engine_test`` (same server as TEST_DATABASE_URL) with
+"""Engine fixtures: the database ``jim_engine_test`` (same server as TEST_DATABASE_URL; another
+name through JIM_ENGINE_TEST_DATABASE, so parallel work on one server need not share it) with
 the engine installed and ``fixture.sql`` loaded once per session; each test runs in a
 transaction that is rolled back."""
 
@@ -17,7 +18,7 @@ from jimgql.install import install_into
 
 HERE = Path(__file__).parent
 DEFAULT_TEST_DATABASE_URL = "postgresql://jim:jim@127.0.0.1:5432/jim_test"
-ENGINE_DATABASE = "jim_engine_test"
+ENGINE_DATABASE = os.environ.get("JIM_ENGINE_TEST_DATABASE", "jim_engine_test")
 
 
 def _ensure_database(url: str) -> None:

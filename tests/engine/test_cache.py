@@ -128,3 +128,101 @@ def test_cached_plan_after_a_column_is_dropped_elsewhere(engine_url: str):
                 {"message": "Unknown field 'doomed' on type 'CacheProbe2'"}]}
         finally:
             writer.execute("drop table if exists public.cache_probe2")
+
+
+def test_the_same_request_repeated_follows_schema_changes(engine_conn: psycopg.Connection):
+    """A request answered before runs again as it was (one guarded statement) only while the
+    role, search_path and schema are those it was answered in: a rename makes the very same
+    text an error, and rolling the rename back brings the first answer back."""
+    query = "query Q($id: Int!) { accountByPk(id: $id) { email } }"
+    first = resolve(engine_conn, query, {"id": 1})
+    assert first["data"]["accountByPk"]["email"]
+    for _ in range(3):
+        assert resolve(engine_conn, query, {"id": 1}) == first
+    engine_conn.execute("savepoint s")
+    engine_conn.execute("alter table public.account rename column email to mail")
+    assert resolve(engine_conn, query, {"id": 1}) == {
+        "data": None, "errors": [{"message": "Unknown field 'email' on type 'Account'"}]}
+    engine_conn.execute("rollback to savepoint s")
+    assert resolve(engine_conn, query, {"id": 1}) == first
+    engine_conn.execute("set local role jimgql_reader")  # may read account (id, email)
+    assert resolve(engine_conn, query, {"id": 1}) == first
+    engine_conn.execute("reset role")
+    engine_conn.execute("revoke select on public.account from jimgql_reader")
+    engine_conn.execute("set local role jimgql_reader")
+    assert resolve(engine_conn, query, {"id": 1})["errors"][0]["message"] == (
+        'Unknown field "accountByPk" on type Query')
+
+
+def test_the_same_document_with_other_variables(engine_conn: psycopg.Connection):
+    query = "query Q($id: Int!) { accountByPk(id: $id) { id } }"
+    for _ in range(3):
+        for i in (1, 2, 3):
+            assert resolve(engine_conn, query, {"id": i}) == {"data": {"accountByPk": {"id": i}}}
+    assert resolve(engine_conn, query, {"id": "x"})["errors"] == [{"message": "Invalid input for Int type"}]
+    assert resolve(engine_conn, query, {"id": 999}) == {"data": {"accountByPk": None}}
+
+
+def versions(conn: psycopg.Connection) -> list[int]:
+    return [r[0] for r in conn.execute("select version from graphql._schema_version order by 1")]
+
+
+def test_ddl_keeps_the_version_table_small(engine_conn: psycopg.Connection):
+    def current() -> int:
+        row = engine_conn.execute("select graphql.get_schema_version()").fetchone()
+        assert row is not None
+        return row[0]
+
+    before = current()
+    for i in range(5):
+        engine_conn.execute(f"comment on table public.blog is 'note {i}'")
+    assert versions(engine_conn) == [current()]
+    assert current() >= before + 5
+
+
+def test_versions_committed_out_of_order_are_seen(engine_url: str):
+    """Two DDL transactions commit in the opposite order of their version numbers: the one
+    committing last leaves the highest version as it was, and a session that cached the
+    schema in between must still see its change (the cache key is the set of versions)."""
+    def connect(**kw: object) -> psycopg.Connection:
+        conn = psycopg.connect(engine_url, **kw)  # type: ignore[arg-type]
+        conn.execute("set statement_timeout = '20s'")  # DDL must never wait on DDL here
+        return conn
+
+    with connect(autocommit=True) as reader, connect() as first, connect() as second:
+        reader.execute("drop table if exists public.race_first, public.race_second")
+        try:
+            first.execute("create table public.race_first (id int primary key)")  # lower version
+            second.execute("create table public.race_second (id int primary key)")
+            second.commit()
+            for _ in range(2):
+                assert resolve(reader, "{ raceSecondCollection { edges { node { id } } } }") == {
+                    "data": {"raceSecondCollection": {"edges": []}}}
+            first.commit()
+            assert resolve(reader, "{ raceFirstCollection { edges { node { id } } } }") == {
+                "data": {"raceFirstCollection": {"edges": []}}}
+        finally:
+            first.rollback()
+            second.rollback()
+            reader.execute("drop table if exists public.race_first, public.race_second")
+
+
+def test_ddl_under_repeatable_read_beside_other_ddl(engine_url: str):
+    """Pruning older versions never makes DDL in a REPEATABLE READ transaction fail because
+    another transaction pruned (or added) versions after its snapshot was taken."""
+    with psycopg.connect(engine_url, autocommit=True) as other, psycopg.connect(engine_url) as rr:
+        other.execute("drop table if exists public.rr_probe, public.rr_other")
+        try:
+            rr.execute("set transaction isolation level repeatable read")
+            rr.execute("select 1")  # the snapshot
+            other.execute("create table public.rr_other (id int primary key)")
+            rr.execute("create table public.rr_probe (id int primary key)")
+            rr.execute("comment on table public.rr_probe is 'twice'")
+            mine = [v for v in versions(rr) if v > versions(other)[-1]]
+            assert len(mine) == 1  # its own earlier version was dropped
+            rr.commit()
+            assert resolve(other, "{ rrProbeCollection { edges { node { id } } } }") == {
+                "data": {"rrProbeCollection": {"edges": []}}}
+        finally:
+            rr.rollback()
+            other.execute("drop table if exists public.rr_probe, public.rr_other")
