@@ -90,16 +90,25 @@ def compiled(url: str, role: str, claims: dict, scenario: Scenario, variables: d
     return Statement(text, values, "compiled by jim", alias=stmt["alias"])
 
 
+_ENGINE = (
+    "select t.r::text from (select graphql.resolve(c.query, c.variables, null, null) as r from ("
+    "select set_config('role', :role, true) as role, set_config('request.jwt.claims', :claims, true)"
+    " as claims, cast(:query as text) as query, cast(:variables as jsonb) as variables"
+    " offset 0) as c offset 0) as t"
+)
+_ENGINE_VARYING_POSITION = _ENGINE.replace(
+    "cast(:variables as jsonb) as variables",
+    "cast(:variables as jsonb) || jsonb_build_object('position', cast(:position as int)) as variables",
+)
+
+
 def engine(scenario: Scenario, body: str, *, vary_position: bool = False) -> Statement:
-    """graphql.resolve itself as the statement (a mutation gets a fresh position per call)."""
+    """graphql.resolve itself, in the proxy's one-statement form (proxy/executor.py): the
+    role and claims are set in a subquery whose row feeds resolve's arguments, so they are
+    in effect when it runs (a mutation gets a fresh position per call)."""
     request = json.loads(body)
     # Two fixed texts (no input reaches them): the values travel as pgbench variables.
-    text = (
-        "select r::text from graphql.resolve(:query, cast(:variables as jsonb)"
-        " || jsonb_build_object('position', cast(:position as int)), null, null) as r"
-        if vary_position else
-        "select r::text from graphql.resolve(:query, cast(:variables as jsonb), null, null) as r"
-    )
+    text = _ENGINE_VARYING_POSITION if vary_position else _ENGINE
     return Statement(
         text,
         {"query": request["query"], "variables": json.dumps(request["variables"])},
@@ -109,7 +118,7 @@ def engine(scenario: Scenario, body: str, *, vary_position: bool = False) -> Sta
 
 def run_once(url: str, role: str, claims: dict, statement: Statement, position: int | None = None) -> Any:
     """Run the statement once as the role (the answer check); returns its JSON."""
-    values = dict(statement.values)
+    values = dict(statement.values, role=role, claims=json.dumps(claims))
     text = statement.sql
     if ":position" in text:
         values["position"] = str(position or 0)
@@ -125,10 +134,14 @@ def run_once(url: str, role: str, claims: dict, statement: Statement, position: 
 
 
 def _script(statement: Statement) -> str:
-    """The proxy's request shape (proxy/executor.py): two statements pipelined as one implicit
-    transaction: the role, claims and statement timeout as LOCAL settings, then the work."""
+    """The request shape of a transaction. Compiled SQL: two statements pipelined as one
+    implicit transaction (the role, claims and statement timeout as LOCAL settings, then the
+    work; its tables must be planned as the request role). graphql.resolve itself: the
+    proxy's one statement (proxy/executor.py), whose SPI queries run after the role is set."""
     body = statement.sql.replace(":position", NEXT_POSITION)
     one_line = " ".join(body.split())  # a pgbench SQL command ends at its line's end
+    if statement.source == "graphql.resolve":
+        return f"{one_line};\n"  # already the proxy's one statement (see engine())
     return (
         "\\startpipeline\n"
         "select set_config('role', :role, true), set_config('request.jwt.claims', :claims, true),"
@@ -160,7 +173,9 @@ def run(url: str, role: str, claims: dict, statement: Statement, *, clients: int
         # pgbench prepares a pipeline's statements before running any of them, i.e. before
         # the role is set: the session starts as the request role so that they can be parsed
         # (authenticator itself may use nothing). Each transaction still sets it, like jim.
-        env = {**os.environ, "PGOPTIONS": f"-c role={role}"}
+        # No TLS on loopback, like jim's proxy (sslmode=allow) and node-postgres (the
+        # PostGraphiles): libpq's default (prefer) would encrypt every message here.
+        env = {**os.environ, "PGOPTIONS": f"-c role={role}", "PGSSLMODE": os.environ.get("PGSSLMODE", "allow")}
         started = time.time()
         done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + warmup + 60,  # noqa: S603
                               check=False, env=env)
