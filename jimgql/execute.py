@@ -178,7 +178,7 @@ def guarded_sql(expr: str, count: int) -> str:
     current = (GUARD.replace("$ROLE", f"${count + 1}").replace("$PATH", f"${count + 2}")
                .replace("$VERSION", f"${count + 3}"))
     # the compiled statement and placeholders only: no request text
-    return f"select case when {current} then coalesce({expr}, 'null'::jsonb) end as r"  # noqa: S608
+    return f"select case when {current} then coalesce(({expr})::json, 'null'::json) end as r"  # noqa: S608
 
 
 class Runtime(Protocol):

@@ -23,9 +23,9 @@ def aggregate(ctx: Context, table: TableInfo, sel: Selected, source: str, t: str
     for f in ctx.collector.fields(sel.selection_sets(), {agg_type}):
         key = ctx.text(f.alias)
         if f.name == "__typename":
-            pairs.append((key, f"to_jsonb({ctx.text(agg_type)})"))
+            pairs.append((key, f"to_json({ctx.text(agg_type)})"))
         elif f.name == "count":
-            pairs.append((key, "to_jsonb(count(*))"))
+            pairs.append((key, "to_json(count(*))"))
         elif f.name in ("sum", "avg", "min", "max"):
             pairs.append((key, _part(ctx, table, f, t)))
         else:
@@ -43,7 +43,7 @@ def _part(ctx: Context, table: TableInfo, sel: Selected, t: str) -> str:
     for f in ctx.collector.fields(sel.selection_sets(), {type_name}):
         key = ctx.text(f.alias)
         if f.name == "__typename":
-            pairs.append((key, f"to_jsonb({ctx.text(type_name)})"))
+            pairs.append((key, f"to_json({ctx.text(type_name)})"))
             continue
         field = getattr(obj, "fields", {}).get(f.name)
         if field is None:

@@ -2,7 +2,7 @@
 
 One scalar subquery builds the whole connection object:
 
-    (select jsonb_build_object('edges', ..., 'pageInfo', ..., 'totalCount', ...)
+    (select json_build_object('edges', ..., 'pageInfo', ..., 'totalCount', ...)
        from (select t."col" as __c1, ..., row_number() over (order by O) as __n
                from <source> t where <conditions> order by O limit L + 1 offset K) __p
       group by ())
@@ -140,10 +140,10 @@ def build(ctx: Context, table: TableInfo, source: str, join: Callable[[str], lis
     for f in ctx.collector.fields(sel.selection_sets(), {conn_type}):
         key = ctx.text(f.alias)
         if f.name == "__typename":
-            pairs.append((key, f"to_jsonb({ctx.text(conn_type)})"))
+            pairs.append((key, f"to_json({ctx.text(conn_type)})"))
         elif f.name == "edges":
             edge = _edge(ctx, table, order, row, f, record)
-            pairs.append((key, f"coalesce(jsonb_agg({edge} order by {agg_order}) filter (where {in_page}), '[]'::jsonb)"))
+            pairs.append((key, f"coalesce(json_agg({edge} order by {agg_order}) filter (where {in_page}), '[]'::json)"))
         elif f.name == "pageInfo":
             pairs.append((key, _page_info(ctx, table, order, f, source, t, base_where, cur,
                                           backward, limit, in_page, agg_order, skip, row)))
@@ -171,9 +171,9 @@ def _edge(ctx: Context, table: TableInfo, order: Order, row: ProjectedRow, sel: 
     for f in ctx.collector.fields(sel.selection_sets(), {edge_type}):
         key = ctx.text(f.alias)
         if f.name == "__typename":
-            pairs.append((key, f"to_jsonb({ctx.text(edge_type)})"))
+            pairs.append((key, f"to_json({ctx.text(edge_type)})"))
         elif f.name == "cursor":
-            pairs.append((key, f"to_jsonb({cursor_sql(ctx, order, row)})"))
+            pairs.append((key, f"to_json({cursor_sql(ctx, order, row)})"))
         elif f.name == "node":
             pairs.append((key, record(ctx, table, row, f)))
         else:
@@ -198,11 +198,11 @@ def _page_info(ctx: Context, table: TableInfo, order: Order, sel: Selected, sour
     for f in ctx.collector.fields(sel.selection_sets(), {"PageInfo"}):
         key = ctx.text(f.alias)
         if f.name == "__typename":
-            pairs.append((key, f"to_jsonb({ctx.text('PageInfo')})"))
+            pairs.append((key, f"to_json({ctx.text('PageInfo')})"))
         elif f.name == "hasNextPage":
-            pairs.append((key, f"to_jsonb({has_next})"))
+            pairs.append((key, f"to_json({has_next})"))
         elif f.name == "hasPreviousPage":
-            pairs.append((key, f"to_jsonb({has_prev})"))
+            pairs.append((key, f"to_json({has_prev})"))
         elif f.name == "startCursor":
             pairs.append((key, f"({cursors}) -> 0"))
         elif f.name == "endCursor":

@@ -41,7 +41,7 @@ def build(ctx: Context, root: MutationRoot, args: dict[str, Any], sel: Selected)
     return (
         f"with __w as ({write} returning {returning}) "
         f"select case when (select count(*) from __w) > {at_most} "
-        f"then graphql._raise({message}) else {body} end"
+        f"then graphql._raise({message})::json else {body} end"
     )
 
 
@@ -123,12 +123,12 @@ def _response(ctx: Context, table: TableInfo, kind: str, sel: Selected, row: Pro
     for f in ctx.collector.fields(sel.selection_sets(), {type_name}):
         key = ctx.text(f.alias)
         if f.name == "__typename":
-            pairs.append((key, f"to_jsonb({ctx.text(type_name)})"))
+            pairs.append((key, f"to_json({ctx.text(type_name)})"))
         elif f.name == "affectedCount":
-            pairs.append((key, "(select to_jsonb(count(*)) from __w)"))
+            pairs.append((key, "(select to_json(count(*)) from __w)"))
         elif f.name == "records":
             node = record(ctx, table, row, f)
-            pairs.append((key, f"(select coalesce(jsonb_agg({node}), '[]'::jsonb) from __w)"))
+            pairs.append((key, f"(select coalesce(json_agg({node}), '[]'::json) from __w)"))
         else:
             raise GraphQLError(f"Unknown field '{f.name}' on type '{type_name}'")
     return json_object(pairs)

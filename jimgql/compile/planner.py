@@ -132,7 +132,7 @@ def _node(ctx: Context, args: dict[str, Any], sel: Selected) -> str:
     schema_name, table_name, keys = cursor.decode_node_id(ctx.concrete(args["nodeId"]))
     table = ctx.schema.node_tables.get((schema_name, table_name))
     if table is None or len(keys) != len(table.pk):
-        return "null::jsonb"
+        return "null::json"
     t = ctx.alias()
     conds = [
         f"{t}.{c.sql} = {ctx.params.const(scalar_text(c, k))}::{cast_of(c)}"

@@ -1,4 +1,4 @@
-"""Records to JSON: the object a row becomes, built by ``jsonb_build_object`` in SQL.
+"""Records to JSON: the object a row becomes, built by ``json_build_object`` in SQL.
 
 ``row`` (see ``rows.py``) reads the columns the fields need; computed fields call
 ``f(<whole row>)``. Nested relationships are correlated subqueries, so a whole tree is one
@@ -34,17 +34,17 @@ def value_sql(ctx: Context, scalar: str, is_list: bool, expr: str) -> str:
     """A SQL value as the JSON pg_graphql returns for its GraphQL type."""
     if is_list:
         if scalar in STRINGIFIED:
-            return f"to_jsonb(({expr})::text[])"
-        return f"to_jsonb({expr})"
+            return f"to_json(({expr})::text[])"
+        return f"to_json({expr})"
     if scalar in STRINGIFIED:
-        return f"to_jsonb(({expr})::text)"
+        return f"to_json(({expr})::text)"
     enum = ctx.schema.get(scalar)
     if isinstance(enum, EnumType):
         renamed = {v.sql: v.name for v in enum.values if v.sql != v.name}
         if renamed:
             mapping = ctx.params.const(json.dumps(renamed))
-            return f"to_jsonb(coalesce({mapping}::jsonb ->> ({expr})::text, ({expr})::text))"
-    return f"to_jsonb({expr})"
+            return f"to_json(coalesce({mapping}::jsonb ->> ({expr})::text, ({expr})::text))"
+    return f"to_json({expr})"
 
 
 def column_sql(ctx: Context, info: ColumnInfo, row: Row) -> str:
@@ -54,7 +54,7 @@ def column_sql(ctx: Context, info: ColumnInfo, row: Row) -> str:
 def node_id_sql(ctx: Context, table: TableInfo, row: Row) -> str:
     parts = [ctx.text(table.rel.schema), ctx.text(table.rel.name)]
     parts += [row.col(c.name) for c in table.pk]
-    return f"to_jsonb(graphql._b64(jsonb_build_array({', '.join(parts)})))"
+    return f"to_json(graphql._b64(jsonb_build_array({', '.join(parts)})))"
 
 
 def record(ctx: Context, table: TableInfo, row: Row, sel: Selected,
@@ -67,7 +67,7 @@ def record(ctx: Context, table: TableInfo, row: Row, sel: Selected,
     for f in ctx.collector.fields(sel.selection_sets(), names):
         key = ctx.text(f.alias)
         if f.name == "__typename":
-            pairs.append((key, f"to_jsonb({ctx.text(table.type_name)})"))
+            pairs.append((key, f"to_json({ctx.text(table.type_name)})"))
             continue
         field = obj.fields.get(f.name)
         if field is None:
