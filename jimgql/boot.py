@@ -11,16 +11,18 @@ the PL/Python function's globals and argument.
 from __future__ import annotations
 
 BOOT_SOURCE = r'''
-import sys, marshal, importlib.abc, importlib.util
+import sys, marshal, importlib.util
 
 MAGIC = importlib.util.MAGIC_NUMBER
 PREFIXES = ("jimgql", "graphql")
 
-class GraphqlModuleFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+class GraphqlModuleFinder:
     """Serves modules stored in graphql._module (bytecode when it matches this Python).
 
     The engine's own modules are fetched at boot; graphql-core's only when something first
-    imports it (introspection), so ordinary requests never load it.
+    imports it (introspection), so ordinary requests never load it. A finder and loader by
+    protocol (find_spec, create_module, exec_module): importing importlib.abc for its base
+    classes would pull in importlib.resources and pathlib, a third of a fresh session's boot.
     """
 
     def __init__(self):

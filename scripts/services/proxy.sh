@@ -41,7 +41,7 @@ install_extra_proxy() {
   done
 }
 
-proxy_ready() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$PROXY_PORT/healthz"; }
+proxy_ready() { curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$PROXY_PORT/healthz"; }
 
 start_app_proxy() {
   if proxy_ready; then

@@ -6,7 +6,7 @@ WORKER_RUN=$JIM_RUN_DIR/worker
 WORKER_RELAY_METRICS_PORT=${WORKER_RELAY_METRICS_PORT:-9101}
 WORKER_CONSUMER_METRICS_PORT=${WORKER_CONSUMER_METRICS_PORT:-9102}
 
-worker_metrics_up() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$1/metrics"; }
+worker_metrics_up() { curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$1/metrics"; }
 
 # start_worker_process NAME PORT: start `jim worker NAME` unless its metrics already answer.
 start_worker_process() {
