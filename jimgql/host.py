@@ -67,6 +67,8 @@ class PlpyExecutor:
         try:
             return self.plpy.prepare(sql, ["text"] * count)
         except self.plpy.SPIError as exc:  # e.g. a stale plan naming a dropped column
+            if aborts_request(exc):
+                raise
             raise DatabaseError(_message(exc)) from None
 
     def run(self, prepared: Any, params: list[str | None]) -> str | None:
@@ -74,6 +76,8 @@ class PlpyExecutor:
         try:
             row = self.plpy.execute(prepared, params)[0]
         except self.plpy.SPIError as exc:
+            if aborts_request(exc):
+                raise
             raise DatabaseError(_message(exc)) from None
         for value in row.values():
             return value if value is None or isinstance(value, str) else json.dumps(value)
@@ -83,6 +87,20 @@ class PlpyExecutor:
     def atomic(self) -> Any:
         with self.plpy.subtransaction():
             yield
+
+
+# Errors that are not the request's fault (a statement or lock timeout, a cancel, a
+# deadlock or serialisation failure, a server shutting down or out of resources): they end
+# the whole statement with their SQLSTATE instead of becoming a GraphQL error, so the caller
+# sees a timeout as a timeout (the proxy answers 504 or 503 and may retry) and nothing of a
+# half-answered request is committed as if it had succeeded.
+_ABORTING_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+_ABORTING_CLASSES = frozenset({"08", "53", "57"})
+
+
+def aborts_request(exc: Exception) -> bool:
+    state = getattr(exc, "sqlstate", None) or ""
+    return state in _ABORTING_SQLSTATES or state[:2] in _ABORTING_CLASSES
 
 
 def _message(exc: Exception) -> str:
@@ -187,6 +205,8 @@ def resolve(plpy: Any, gd: dict, query: str, variables: str | None,
     except GraphQLError as exc:
         return error_response(exc.message, with_data=True)
     except plpy.SPIError as exc:
+        if aborts_request(exc):
+            raise
         return error_response(_message(exc), with_data=True)
     except Exception:  # a bug must not leak a traceback or SQL into a response
         plpy.log("jimgql: unexpected error while resolving a request\n" + traceback.format_exc())

@@ -29,6 +29,7 @@ _BY_STATE: dict[str, tuple[int, str, str]] = {
     "23503": (409, "CONFLICT", "The change refers to, or is referred to by, other data (foreign key)."),
     "40001": (503, "RETRY", "The transaction could not be serialised; retry it."),
     "40P01": (503, "RETRY", "The transaction was chosen as a deadlock victim; retry it."),
+    "55P03": (503, "RETRY", "A row or table was locked by another transaction for too long; retry it."),
     "22": (400, "BAD_VALUE", "A value is not valid for its type."),
     "23": (400, "CONSTRAINT", "The change violates a constraint."),
     "08": (503, "DATABASE_UNAVAILABLE", "The database is not reachable; retry later."),
