@@ -21,14 +21,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
-import re
 import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -36,7 +32,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx  # noqa: E402
-from proxy_loadgen import baseline_tree, best_of  # noqa: E402  (bench/ is sys.path[0])
+from proxy_loadgen import baseline_tree, best_of, wrk  # noqa: E402  (bench/ is sys.path[0])
 
 from tests.proxy.servers import keycloak_token, running_proxy, running_redis  # noqa: E402
 
@@ -51,28 +47,10 @@ def wrk_rate(url: str, token: str, query: str, bypass: bool, seconds: float, con
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
     if bypass:
         headers["X-Cache-Bypass"] = "1"
-    lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(json.dumps({'query': query}))}"]
-    lines += [f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers.items()]
-    lines.append("""done = function(summary, latency, requests)
-  io.write(string.format("RESULT %d %d %.3f %.3f\\n", summary.requests, summary.errors.status,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
-end""")
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write("\n".join(lines))
-    try:
-        out = subprocess.run(
-            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", script.name, url],
-            capture_output=True, text=True, timeout=seconds + 60, check=True,
-        ).stdout
-    finally:
-        os.unlink(script.name)
-    match = re.search(r"RESULT (\d+) (\d+) ([\d.]+) ([\d.]+)", out)
-    if not match:
-        raise RuntimeError(f"unexpected wrk output:\n{out}")
-    requests, bad_status, p50, p99 = int(match[1]), int(match[2]), float(match[3]), float(match[4])
-    if bad_status:
-        raise RuntimeError(f"{bad_status} non-2xx answers during the run")
-    return requests / seconds, f"p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   ({requests} requests)"
+    result = wrk("cache", url, headers, {"query": query}, seconds=int(seconds), connections=connections)
+    assert result.reported is not None
+    p50, p99 = result.reported[50], result.reported[99]
+    return result.rate, f"p50 {p50:6.2f} ms   p99 {p99:6.2f} ms   ({result.calls} requests)"
 
 
 def python_rate(url: str, token: str, query: str, bypass: bool, seconds: float, connections: int) -> tuple[float, str]:
