@@ -46,3 +46,19 @@ def assert_allowed(conn: psycopg.Connection, query: str, params: Any = None) -> 
     with conn.transaction(force_rollback=True):
         cur = conn.execute(query, params)
         return cur.fetchall() if cur.description else []
+
+
+def assert_seen_by_member_and_accepted_coach(conn: psycopg.Connection, members_seen: Any) -> None:
+    """Rows owned by alice and bob (members_seen(conn) -> their member ids, as text): each
+    member sees only their own, carol only alice's (she coaches alice; bob's request is
+    pending), admin and worker see both. The analysis tables share this rule."""
+    from tests.support import ADMIN, ALICE, ALICE_ID, BOB, BOB_ID, CAROL, WORKER  # noqa: PLC0415
+    with acting(conn, ALICE):
+        assert members_seen(conn) == {ALICE_ID}
+    with acting(conn, BOB):
+        assert members_seen(conn) == {BOB_ID}
+    with acting(conn, CAROL):
+        assert members_seen(conn) == {ALICE_ID}
+    for actor in (ADMIN, WORKER):
+        with acting(conn, actor):
+            assert members_seen(conn) >= {ALICE_ID, BOB_ID}

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sql.rls import acting, assert_allowed, assert_denied, ids, rowcount
+from tests.sql.rls import (
+    acting,
+    assert_allowed,
+    assert_denied,
+    assert_seen_by_member_and_accepted_coach,
+    ids,
+    rowcount,
+)
 from tests.support import ADMIN, ALICE, ALICE_ID, ANON, BOB, BOB_ID, CAROL, CAROL_ID, WORKER, act_as
 
 WEEK = "2026-01-05"  # a Monday
@@ -28,15 +35,7 @@ def members_seen(db) -> set:
 
 
 def test_members_and_accepted_coaches_read_summaries(db, summaries):
-    with acting(db, ALICE):
-        assert members_seen(db) == {ALICE_ID}
-    with acting(db, BOB):
-        assert members_seen(db) == {BOB_ID}
-    with acting(db, CAROL):  # coaches alice (accepted), not bob (pending)
-        assert members_seen(db) == {ALICE_ID}
-    for actor in (ADMIN, WORKER):
-        with acting(db, actor):
-            assert members_seen(db) >= {ALICE_ID, BOB_ID}
+    assert_seen_by_member_and_accepted_coach(db, members_seen)
 
 
 def test_anon_reads_nothing(db, summaries):
