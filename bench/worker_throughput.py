@@ -75,8 +75,12 @@ def setup_database() -> str:
     migrate.migrate(DbSettings(database_url=DB_URL))
     member = str(uuid.uuid4())
     with psycopg.connect(DB_URL, autocommit=True) as conn:
-        conn.execute("update events.outbox set delivered_at = now() where delivered_at is null")
-        conn.execute("delete from events.outbox")
+        # Every run starts from the same state: earlier runs' workouts, events and members
+        # removed (this database is the benchmark's own), then fresh statistics, so neither
+        # bloat nor stale estimates from the last run decide this run's figures.
+        conn.execute("truncate events.outbox, app.workout cascade")
+        conn.execute("delete from app.member where username like 'bench-%'")
+        conn.execute("vacuum analyze events.outbox, app.workout, app.member")
         conn.execute("insert into app.member (id, username, display_name) values (%s, %s, 'Bench')",
                      (member, f"bench-{member[:8]}"))
     return member
