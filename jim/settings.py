@@ -28,7 +28,10 @@ class SettingsError(SystemExit):
 class BaseJimSettings(BaseSettings):
     """Settings every jim process needs."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # env_ignore_empty: `NAME=` (as in .env.example's secrets) means "not set", as it does for
+    # ./dev's `${NAME:-default}`; an empty password would otherwise remove a role's password.
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      env_ignore_empty=True)
 
     jim_env: Literal["dev", "test", "production"] = "dev"
     database_url: str

@@ -61,7 +61,8 @@ def duration_ms(text: str) -> int:
 class KeycloakSettings(BaseSettings):
     """Where Keycloak is: enough for `jim token`, which needs no database."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      env_ignore_empty=True)  # as BaseJimSettings
 
     keycloak_url: str = "http://127.0.0.1:8180"
     keycloak_realm: str = "jim"
@@ -82,7 +83,8 @@ class KeycloakSettings(BaseSettings):
 class RedisSettings(BaseSettings):
     """Where Redis is: enough for `jim queries`, which needs no database."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      env_ignore_empty=True)  # as BaseJimSettings
 
     redis_url: str = "redis://127.0.0.1:6379/0"
 

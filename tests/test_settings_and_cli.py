@@ -56,6 +56,22 @@ def test_production_refuses_dev_passwords(monkeypatch):
     assert load(DbSettings).is_production
 
 
+def test_empty_values_count_as_unset(monkeypatch, tmp_path):
+    """`cp .env.example .env` leaves `AUTHENTICATOR_PASSWORD=` lines: they must mean "the
+    default" (as in ./dev), never an empty password, which PostgreSQL takes as no password."""
+    (tmp_path / ".env").write_text("AUTHENTICATOR_PASSWORD=\nWORKER_PASSWORD=\n")
+    monkeypatch.chdir(tmp_path)
+    for name in ("AUTHENTICATOR_PASSWORD", "WORKER_PASSWORD", "JIM_ENV"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://jim:jim@127.0.0.1/jim")
+    settings = load(DbSettings)
+    assert (settings.authenticator_password, settings.worker_password) == ("authenticator", "worker")
+    monkeypatch.setenv("JIM_ENV", "production")  # and in production an unset secret is refused
+    with pytest.raises(SettingsError) as caught:
+        load(DbSettings)
+    assert "AUTHENTICATOR_PASSWORD" in str(caught.value)
+
+
 def test_cli_reports_bad_configuration_without_a_traceback():
     result = run_jim("db", "status", env=clean_env())
     assert result.returncode != 0
