@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from jimgql.compile import document
+from jimgql.compile.parser import MAX_NESTING
 from jimgql.compile.planner import Plan, compile_operation
 from jimgql.compile.values import VariableScope
 from jimgql.errors import GraphQLError, OperationError
@@ -140,12 +141,34 @@ def error_response(message: str, *, with_data: bool) -> str:
 def parse_variables(text: str | None) -> dict[str, Any]:
     if text is None or text == "{}":
         return {}
-    value = json.loads(text)
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        value = _TOO_DEEP
+    except ValueError:  # jsonb text is valid JSON: a number of more digits than Python reads
+        raise OperationError("variables contain a number too large") from None
+    if value is _TOO_DEEP or _deeper_than(value, MAX_NESTING):
+        raise OperationError(f"variables nest deeper than the maximum allowed depth of {MAX_NESTING}")
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise OperationError("variables must be an object")
     return value
+
+
+_TOO_DEEP = object()
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether lists and objects nest more than ``limit`` levels (without recursion: the
+    compiler's passes over values recurse, so they get values of bounded depth only)."""
+    level: list[Any] = [value]
+    for _ in range(limit + 1):
+        level = [item for v in level if isinstance(v, (list, dict))
+                 for item in (v.values() if isinstance(v, dict) else v)]
+        if not level:
+            return False
+    return True
 
 
 State = tuple[Any, ...]  # (schema versions, current_user, search_path)

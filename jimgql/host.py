@@ -29,6 +29,7 @@ from jimgql.schema.builder import build
 
 MAX_ENGINES = 16
 INTERNAL_ERROR = "Internal error while resolving the request"
+TOO_DEEP = "The request nests too deeply"
 CATALOG_STATE_SQL = f"select s.*, graphql._catalog() as catalog from ({STATE_SQL}) s"  # noqa: S608 - constants
 
 
@@ -208,6 +209,9 @@ def resolve(plpy: Any, gd: dict, query: str, variables: str | None,
         if aborts_request(exc):
             raise
         return error_response(_message(exc), with_data=True)
+    except RecursionError:  # a nesting no limit caught: say so, not "internal error"
+        plpy.log("jimgql: recursion limit while resolving a request\n" + traceback.format_exc())
+        return error_response(TOO_DEEP, with_data=True)
     except Exception:  # a bug must not leak a traceback or SQL into a response
         plpy.log("jimgql: unexpected error while resolving a request\n" + traceback.format_exc())
         return error_response(INTERNAL_ERROR, with_data=True)
@@ -222,11 +226,19 @@ def operation_tables(plpy: Any, gd: dict, query: str, variables: str | None,
     try:
         state, engine = current.engine_for(current.state())
         current.last = state
-        plan = engine.plan(query, operation_name, parse_variables(variables))
+        plan = engine.plan(query or "", operation_name, parse_variables(variables))
     except _Reload:
         return _reloaded(plpy, gd).operation_tables(plpy, gd, query, variables, operation_name)
     except GraphQLError as exc:
         return json.dumps({"errors": [{"message": exc.message}]})
+    except plpy.SPIError as exc:
+        if aborts_request(exc):
+            raise
+        return json.dumps({"errors": [{"message": _message(exc)}]})
+    except Exception as exc:  # as in resolve: no traceback, no internals in the answer
+        plpy.log("jimgql: unexpected error in operation_tables\n" + traceback.format_exc())
+        message = TOO_DEEP if isinstance(exc, RecursionError) else INTERNAL_ERROR
+        return json.dumps({"errors": [{"message": message}]})
     oids = sorted(plan.reads | plan.writes)
     names: dict[int, str] = {}
     reads: set[int] = set(plan.reads)

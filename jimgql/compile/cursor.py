@@ -31,7 +31,7 @@ def _decode(text: str) -> tuple[int, Any]:
         return 3, None
     try:
         return 0, json.loads(decoded)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays nested a thousand deep
         return 4, None
 
 

@@ -16,6 +16,12 @@ from jimgql.errors import GraphQLError, OperationError
 from jimgql.record import field, record
 
 MAX_DEPTH = 32
+# Fields of the operation with every fragment spread expanded where it is spread. Fragments
+# spread several times multiply: without a bound, a document of a few lines can name 2**40
+# fields (and the compiler, running in the backend as plain Python, is not interrupted by a
+# statement timeout or a cancel). Real operations stay far below (pg_graphql's own
+# introspection query expands to about 220).
+MAX_FIELDS = 10_000
 
 
 @record
@@ -56,6 +62,11 @@ def load(text: str, operation_name: str | None) -> Document:
     if _depth(operation.selection_set, fragments, {}) > MAX_DEPTH:
         raise OperationError(
             f"Query selection depth exceeds the maximum allowed depth of {MAX_DEPTH}"
+        )
+    if _size(operation.selection_set, fragments, {}) > MAX_FIELDS:
+        raise OperationError(
+            f"Query selects more than the maximum allowed {MAX_FIELDS} fields"
+            " (counting each fragment where it is spread)"
         )
     defaults = {}
     for definition in operation.variable_definitions or ():
@@ -109,6 +120,26 @@ def _depth(node: ast.SelectionSet | None, fragments: dict[str, ast.FragmentDefin
                 memo[name] = _depth(fragments[name].selection_set, fragments, memo)
             best = max(best, memo.get(name, 0))
     return best
+
+
+def _size(node: ast.SelectionSet | None, fragments: dict[str, ast.FragmentDefinition],
+          memo: dict[str, int]) -> int:
+    """The number of fields with fragments expanded (before merging), one pass per fragment."""
+    if node is None:
+        return 0
+    total = 0
+    for sel in node.selections:
+        if isinstance(sel, ast.Field):
+            total += 1 + _size(sel.selection_set, fragments, memo)
+        elif isinstance(sel, ast.InlineFragment):
+            total += _size(sel.selection_set, fragments, memo)
+        elif isinstance(sel, ast.FragmentSpread):
+            name = sel.name.value
+            if name not in memo and name in fragments:
+                memo[name] = 0
+                memo[name] = _size(fragments[name].selection_set, fragments, memo)
+            total += memo.get(name, 0)
+    return total
 
 
 def _variables(operation: ast.OperationDefinition,
@@ -176,12 +207,13 @@ class Collector:
 
     def fields(self, selection_sets: list[ast.SelectionSet], type_names: set[str]) -> list[Selected]:
         out: dict[str, Selected] = {}
+        visited: set[str] = set()
         for selection_set in selection_sets:
-            self._collect(selection_set, type_names, out)
+            self._collect(selection_set, type_names, out, visited)
         return list(out.values())
 
     def _collect(self, selection_set: ast.SelectionSet, type_names: set[str],
-                 out: dict[str, Selected]) -> None:
+                 out: dict[str, Selected], visited: set[str]) -> None:
         for sel in selection_set.selections:
             if not self._included(sel):
                 continue
@@ -203,13 +235,19 @@ class Collector:
             elif isinstance(sel, ast.InlineFragment):
                 cond = sel.type_condition.name.value if sel.type_condition else None
                 if cond is None or cond in type_names:
-                    self._collect(sel.selection_set, type_names, out)
+                    self._collect(sel.selection_set, type_names, out, visited)
             elif isinstance(sel, ast.FragmentSpread):
                 fragment = self.doc.fragments.get(sel.name.value)
                 if fragment is None:
                     raise OperationError(f"Unknown fragment: {sel.name.value}")
+                # A fragment spread again into the same fields adds only the nodes its first
+                # spread added (same aliases, names and arguments): collect it once, as the
+                # GraphQL specification's CollectFields does.
+                if sel.name.value in visited:
+                    continue
+                visited.add(sel.name.value)
                 if fragment.type_condition.name.value in type_names:
-                    self._collect(fragment.selection_set, type_names, out)
+                    self._collect(fragment.selection_set, type_names, out, visited)
 
     def _included(self, sel: Any) -> bool:
         for directive in sel.directives or ():

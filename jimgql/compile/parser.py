@@ -23,6 +23,11 @@ _TOKEN = re.compile(
     """,
     re.VERBOSE,
 )
+# Selection sets, list and object values and list types nest by recursion here and in every
+# later pass over the document: deeper nesting is refused before Python's recursion limit
+# (inside a PostgreSQL backend) is anywhere near. Far above what a real request needs:
+# selections deeper than 32 fields are refused anyway.
+MAX_NESTING = 100
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 
 
@@ -101,6 +106,19 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.toks = _tokens(text)
         self.i = 0
+        self.nesting = 0
+
+    def enter(self) -> None:
+        self.nesting += 1
+        if self.nesting > MAX_NESTING:
+            t = self.tok
+            raise OperationError(
+                f"query parse error: Parse error at {t.line}:{t.column}\n"
+                f"Nesting exceeds the maximum allowed depth of {MAX_NESTING}\n"
+            )
+
+    def leave(self) -> None:
+        self.nesting -= 1
 
     @property
     def tok(self) -> _Token:
@@ -176,8 +194,10 @@ class _Parser:
 
     def type_ref(self) -> object:
         if self.skip("["):
+            self.enter()
             inner = self.type_ref()
             self.expect("]")
+            self.leave()
             ref: object = g.ListType(inner)
         else:
             ref = g.NamedType(self.name())
@@ -203,9 +223,11 @@ class _Parser:
 
     def selection_set(self) -> g.SelectionSet:
         self.expect("{")
+        self.enter()
         selections: list[object] = []
         while not self.skip("}"):
             selections.append(self.selection())
+        self.leave()
         return g.SelectionSet(selections)
 
     def selection(self) -> object:
@@ -232,16 +254,20 @@ class _Parser:
         if not const and self.skip("$"):
             return g.Variable(self.name())
         if self.skip("["):
+            self.enter()
             values = []
             while not self.skip("]"):
                 values.append(self.value(const))
+            self.leave()
             return g.ListValue(values)
         if self.skip("{"):
+            self.enter()
             fields = []
             while not self.skip("}"):
                 name = self.name()
                 self.expect(":")
                 fields.append(g.ObjectField(name, self.value(const)))
+            self.leave()
             return g.ObjectValue(fields)
         self.i += 1
         if t.kind == "int":

@@ -87,7 +87,10 @@ def literal(node: Any, scope: VariableScope | None) -> Any:
     if isinstance(node, ast.Variable):
         return VarRef(node.name.value)
     if isinstance(node, ast.IntValue):
-        return int(node.value)
+        try:
+            return int(node.value)
+        except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+            raise GraphQLError("Invalid input: integer literal too large") from None
     if isinstance(node, ast.FloatValue):
         return float(node.value)
     if isinstance(node, (ast.StringValue, ast.BooleanValue)):

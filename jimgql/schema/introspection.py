@@ -207,12 +207,18 @@ def run(schema: Schema, doc: Document, sel: Selected, scope: VariableScope,
     if "__typename" in doc.text:
         document = visit(document, _NameAlongside())
     variables = {**scope.defaults, **scope.values}
+    budget = _Budget(MAX_RESOLVED)
     try:
-        result = cast(ExecutionResult, execute(graphql_schema(schema), document, variable_values=variables))
+        result = cast(ExecutionResult, execute(graphql_schema(schema), document,
+                                               variable_values=variables, middleware=[budget]))
     except TypeError as exc:  # graphql-core refusing the schema: say so, not a traceback
         from jimgql.errors import GraphQLError  # noqa: PLC0415
 
         raise GraphQLError(f"Introspection is not available for this schema: {exc}") from None
+    if budget.exceeded:
+        from jimgql.errors import GraphQLError  # noqa: PLC0415
+
+        raise GraphQLError(TOO_LARGE)
     if result.errors:
         from jimgql.errors import GraphQLError  # noqa: PLC0415
 
@@ -222,6 +228,35 @@ def run(schema: Schema, doc: Document, sel: Selected, scope: VariableScope,
     root = "__Schema" if sel.name == "__schema" else "__Type"
     _check_fields(graphql_schema(schema), collector, root, sel.selection_sets(), value)
     return json.dumps(value)
+
+
+# Fields graphql-core may resolve for one introspection field. Lists multiply: each level of
+# ``fields { type { fields { type ... } } }`` (or aliases spread by fragments) multiplies
+# the answer by the schema's size, and graphql-core runs as plain Python in the backend,
+# where neither a statement timeout nor a cancel interrupts it. pg_graphql's whole
+# introspection query resolves about 8,400 fields on the sample app's largest schema.
+MAX_RESOLVED = 100_000
+TOO_LARGE = f"Introspection answer exceeds the maximum of {MAX_RESOLVED} resolved fields"
+
+
+class _Budget:
+    """graphql-core middleware counting resolved fields; past the budget every field fails
+    at once (graphql-core turns the exception into an error and stops descending)."""
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+        self.exceeded = False
+
+    def resolve(self, next_: Callable[..., Any], root: Any, info: Any, **args: Any) -> Any:
+        self.left -= 1
+        if self.left < 0:
+            self.exceeded = True
+            raise _Exhausted
+        return next_(root, info, **args)
+
+
+class _Exhausted(Exception):
+    pass
 
 
 # __typename on a meta object answers with the name of what it describes (pg_graphql's
