@@ -18,6 +18,7 @@ import psycopg
 from fastapi import FastAPI
 from keycloak import KeycloakOpenID
 from psycopg_pool import AsyncConnectionPool
+from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -30,6 +31,7 @@ from proxy.auth import Authenticator
 from proxy.cache import ResponseCache
 from proxy.cached_execution import CachedExecutor
 from proxy.endpoint import GraphQLEndpoint
+from proxy.errors import error_body
 from proxy.executor import Executor, can_resolve_directly
 from proxy.invalidation import InvalidationListener
 from proxy.keys import KeyStore
@@ -219,6 +221,7 @@ def create_app(settings: ProxySettings | None = None) -> ASGIApp:
     app = FastAPI(
         title="jim proxy", lifespan=lifespan, routes=routes,
         docs_url=None, redoc_url=None, openapi_url=None,
+        exception_handlers={HTTPException: _http_error},
     )
     app.state.proxy = proxy
     cors: dict[str, Any] | None = None
@@ -233,6 +236,16 @@ def create_app(settings: ProxySettings | None = None) -> ASGIApp:
         app.add_middleware(CORSMiddleware, **cors)
     graphql: ASGIApp = CORSMiddleware(proxy.endpoint, **cors) if cors else proxy.endpoint
     return RequestContext(app, graphql)
+
+
+_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """Routing's refusals (404, 405 — e.g. PUT /graphql) GraphQL-shaped like every other error."""
+    assert isinstance(exc, HTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "BAD_REQUEST" if exc.status_code < 500 else "INTERNAL")
+    return JSONResponse(error_body(str(exc.detail), code), status_code=exc.status_code, headers=exc.headers)
 
 
 def _public_realm_url(settings: ProxySettings) -> str:

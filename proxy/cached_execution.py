@@ -62,12 +62,14 @@ class CachedExecutor:
             and self.listener is not None and self.listener.healthy and not self.cache.guard.skipping
         )
         if usable and query is not None and operation is not None:
-            tables = self.tables.known(operation.normalized, gql.operation_name, identity.role)
+            variant = operation.plan_variant(gql.variables)
+            tables = self.tables.known(operation.normalized, gql.operation_name, identity.role, variant)
             if tables is None:
                 await self.limiter.check(ticket)  # asking the engine for the tables is database work
                 ticket = None
                 tables = await self.tables.for_operation(
-                    operation.normalized, gql.operation_name, identity.role, identity.claims_text, query, gql.variables
+                    operation.normalized, gql.operation_name, identity.role, variant, identity.claims_text,
+                    query, gql.variables,
                 )
             if tables is not None:
                 digest = request_digest(operation.normalized, gql.variables, gql.operation_name,
@@ -145,7 +147,8 @@ class CachedExecutor:
         outcome = await self._execute(identity, gql, query, read_only=False)
         if self.cache is not None and query is not None and operation is not None:
             tables = await self.tables.for_operation(
-                operation.normalized, gql.operation_name, identity.role, identity.claims_text, query, gql.variables
+                operation.normalized, gql.operation_name, identity.role, operation.plan_variant(gql.variables),
+                identity.claims_text, query, gql.variables,
             )
             written = tables.writes if tables is not None else await self.tables.tracked()
             try:

@@ -21,10 +21,10 @@ from starlette.types import Receive, Scope, Send
 
 from proxy.auth import Authenticator
 from proxy.cached_execution import CachedExecutor
-from proxy.errors import ApiError, from_exception
+from proxy.errors import ApiError, error_body, from_exception
 from proxy.limits import RateLimiter, check_shape
 from proxy.metrics import LATENCY, REQUESTS, child
-from proxy.operation import analyse, has_mutation
+from proxy.operation import DocumentSyntaxError, analyse, has_mutation
 from proxy.persisted import PersistedQueries, PersistedQueryNotFound
 from proxy.request import (
     GRAPHQL_RESPONSE,
@@ -57,6 +57,7 @@ class GraphQLEndpoint:
         self.persisted = persisted
         self.rate_limiter = rate_limiter
         self.settings = settings
+        self._limits = (settings.max_depth, settings.max_fields, settings.max_aliases)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI: answer one request. The status is left in scope["state"] for the access log."""
@@ -88,12 +89,12 @@ class GraphQLEndpoint:
             identity = await self.authenticator.identify(request.headers.get(b"authorization"))
             state["role"] = identity.role
             query = await self.persisted.resolve(gql)
-            operation = analyse(query, gql.operation_name) if query else None
+            operation = analyse(query, gql.operation_name, self._limits) if query else None
             kind = operation.kind if operation else "unknown"
             state["operation"] = kind
             if operation is not None:
-                s = self.settings
-                check_shape(operation, max_depth=s.max_depth, max_fields=s.max_fields, max_aliases=s.max_aliases)
+                depth, fields, aliases = self._limits
+                check_shape(operation, max_depth=depth, max_fields=fields, max_aliases=aliases)
             if request.method != "POST" and (  # GET, or HEAD: GET without a body
                 kind != "query" and (operation is not None or has_mutation(query or ""))
             ):
@@ -106,6 +107,14 @@ class GraphQLEndpoint:
                                            bypass=request.wants_bypass(), ticket=ticket)
         except ClientDisconnected:
             raise
+        except DocumentSyntaxError as bad:
+            # Refused here, never run: the engine's own parser accepts documents graphql-core
+            # does not, and what the proxy cannot read it cannot limit (operation.py).
+            self._count(kind, "client_error", started)
+            if bad.too_large:
+                return _error(ApiError(400, "DOCUMENT_TOO_LARGE", bad.message), media_type)
+            status = 400 if media_type == GRAPHQL_RESPONSE else 200  # a request error (no data)
+            return status, media_type, json.dumps(error_body(bad.message, "GRAPHQL_PARSE_FAILED")).encode(), []
         except PersistedQueryNotFound as missing:
             self._count(kind, "client_error", started)
             return 200, media_type, json.dumps(missing.body).encode(), []

@@ -4,27 +4,58 @@ graphql-core parses the document once per distinct text (an LRU cache), and we r
 the selected operation's type (GET may not run mutations; only queries are cached), a
 normalised text (comments and spacing removed: one cache entry per meaning, not per
 spelling), and its depth, field and alias counts for the limits. Validation and execution
-stay the engine's: a document that does not parse is still handed to graphql.resolve so the
-client gets pg_graphql's own error message.
+stay the engine's.
+
+A document graphql-core cannot parse is refused here (:class:`DocumentSyntaxError`), never
+handed to the engine: the engine has a parser of its own, which accepts things graphql-core
+does not (any Unicode whitespace between tokens, control characters in strings, ...). A
+document the proxy could not read would otherwise run unchecked — no depth, field or alias
+limits, and a mutation accepted over GET. Parsing is bounded (MAX_TOKENS, MAX_COMMENTS), so
+a large body of tiny tokens cannot hold the event loop for seconds, and only small documents
+are remembered, so distinct large documents cannot fill the process's memory.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import lru_cache
 
 from graphql import (
+    ArgumentNode,
+    DirectiveNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
-    GraphQLError,
+    GraphQLSyntaxError,
     InlineFragmentNode,
+    ObjectFieldNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    VariableNode,
+    Visitor,
     parse,
     print_ast,
+    visit,
 )
+
+# Far above what an operation within the default limits needs (GraphiQL's introspection
+# query is under 200 tokens; 250 fields with arguments a few thousand), far below what a
+# 100 kB body of one-character tokens holds (~50,000, ~2 s of parsing and analysis).
+MAX_TOKENS = 10_000
+MAX_COMMENTS = 1_000
+# Documents up to this many characters have their analysis remembered (an LRU of 2,048).
+_REMEMBERED_CHARS = 16_384
+
+
+class DocumentSyntaxError(Exception):
+    """The document does not parse (or is too large to parse); nothing may run it."""
+
+    def __init__(self, message: str, *, too_large: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.too_large = too_large
 
 
 @dataclass(frozen=True)
@@ -35,22 +66,53 @@ class Operation:
     depth: int
     fields: int
     aliases: int
+    # Variables whose values may change which tables the operation touches (see
+    # plan_variables): part of the key under which those tables are remembered.
+    plan_variables: tuple[str, ...] = ()
+
+    def plan_variant(self, variables: dict | None) -> str:
+        """The values of plan_variables, as text ('' when there are none)."""
+        if not self.plan_variables:
+            return ""
+        given = variables or {}
+        return json.dumps([[name, name in given, given.get(name)] for name in self.plan_variables],
+                          sort_keys=True, separators=(",", ":"), default=str)
 
 
-@lru_cache(maxsize=2048)
-def _parse(query: str) -> DocumentNode | None:
+def _parse(query: str) -> DocumentNode:
     try:
-        return parse(query, no_location=True)
-    except GraphQLError:
-        return None
+        return parse(query, no_location=True, max_lexical_tokens=MAX_TOKENS, max_comments=MAX_COMMENTS)
+    except GraphQLSyntaxError as exc:
+        message = exc.message
+        if exc.locations:
+            where = exc.locations[0]
+            message += f" (line {where.line}, column {where.column})"
+        too_large = "Parsing aborted" in exc.message
+        raise DocumentSyntaxError(message, too_large=too_large) from None
+    except RecursionError:  # absurdly nested lists or objects
+        raise DocumentSyntaxError("Syntax Error: the document is nested too deeply.", too_large=True) from None
+
+
+Limits = tuple[int, int, int]  # max depth, fields, aliases
+
+
+def analyse(query: str, operation_name: str | None, limits: Limits | None = None) -> Operation | None:
+    """The selected operation, or None when the document selects none (the engine reports
+    that). Raises DocumentSyntaxError when the document does not parse. Given the shape
+    limits, an operation beyond them is only measured (``normalized`` is left empty): it
+    will be refused, so the costlier half of the analysis is not spent on it."""
+    if len(query) <= _REMEMBERED_CHARS:
+        return _remembered(query, operation_name, limits)
+    return _analyse(query, operation_name, limits)
 
 
 @lru_cache(maxsize=2048)
-def analyse(query: str, operation_name: str | None) -> Operation | None:
-    """The selected operation, or None when the document does not parse or select one."""
+def _remembered(query: str, operation_name: str | None, limits: Limits | None) -> Operation | None:
+    return _analyse(query, operation_name, limits)
+
+
+def _analyse(query: str, operation_name: str | None, limits: Limits | None) -> Operation | None:
     document = _parse(query)
-    if document is None:
-        return None
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name is None:
         selected = operations[0] if len(operations) == 1 else None
@@ -63,14 +125,47 @@ def analyse(query: str, operation_name: str | None) -> Operation | None:
     }
     counter = _Counter(fragments)
     depth = counter.walk(selected.selection_set, 0, frozenset())
+    name = selected.name.value if selected.name else None
+    if limits is not None and (depth > limits[0] or counter.fields > limits[1] or counter.aliases > limits[2]):
+        return Operation(selected.operation.value, name, "", depth, counter.fields, counter.aliases)
     return Operation(
         kind=selected.operation.value,
-        name=selected.name.value if selected.name else None,
+        name=name,
         normalized=print_ast(document),
         depth=depth,
         fields=counter.fields,
         aliases=counter.aliases,
+        plan_variables=plan_variables(document),
     )
+
+
+class _PlanVariables(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_variable(self, node: VariableNode, key, parent, path, ancestors) -> None:
+        for ancestor in (*ancestors, parent):
+            if isinstance(ancestor, DirectiveNode) or (
+                isinstance(ancestor, (ArgumentNode, ObjectFieldNode)) and ancestor.name.value == "nodeId"
+            ):
+                self.names.add(node.name.value)
+                return
+
+
+def plan_variables(document: DocumentNode) -> tuple[str, ...]:
+    """Variables whose values can change the tables the engine's plan reads or writes.
+
+    The engine's plan depends on some variable values: a directive's (``@include(if: $x)``
+    adds or drops a relationship, hence a table) and a node id's (``node(nodeId: $id)``
+    reads whichever table the id names). The tables the proxy remembers for an operation
+    (proxy/tables.py) are therefore remembered per value of these variables, so a request
+    whose values select other tables is never filed under the versions of the wrong ones.
+    Variables may be used without being declared, so they are found where they are used.
+    """
+    finder = _PlanVariables()
+    visit(document, finder)
+    return tuple(sorted(finder.names))
 
 
 _INTROSPECTION = frozenset({"__schema", "__type"})
@@ -132,9 +227,10 @@ class _Counter:
 
 
 def has_mutation(query: str) -> bool:
-    """Whether the document defines any mutation (GET refuses it even when unselected)."""
+    """Whether the document defines any mutation (GET refuses it even when unselected).
+    Raises DocumentSyntaxError when the document does not parse."""
     document = _parse(query)
-    return document is not None and any(
+    return any(
         isinstance(d, OperationDefinitionNode) and d.operation.value != "query"
         for d in document.definitions
     )

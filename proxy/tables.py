@@ -2,10 +2,11 @@
 
 The engine answers through ``graphql.operation_tables(query, variables, operationName)``
 (regclass names as the caller's search_path prints them; normalised here to
-``schema.table``, the form the invalidation triggers NOTIFY). The answer depends only on
-the operation and the role's view of the schema, so it is remembered per (normalised
-operation, operationName, role) in the process; a schema change starts a new cache epoch
-and clears it. Without the function (an older engine, or pg_graphql itself) every tracked
+``schema.table``, the form the invalidation triggers NOTIFY). The answer depends on the
+operation, the role's view of the schema and the values of the few variables that shape the
+engine's plan (a directive's condition, a node id: ``Operation.plan_variables``), so it is
+remembered per (normalised operation, operationName, role, those values) in the process; a
+schema change starts a new cache epoch and clears it. Without the function (an older engine, or pg_graphql itself) every tracked
 table counts as read and written: always correct, merely invalidated more often.
 """
 
@@ -49,7 +50,7 @@ class TableResolver:
     def __init__(self, pool: AsyncConnectionPool, timeouts: dict[str, str]) -> None:
         self._pool = pool
         self._timeouts = timeouts
-        self._known: dict[tuple[str, str | None, str], Tables] = {}
+        self._known: dict[tuple[str, str | None, str, str], Tables] = {}
         self._tracked: tuple[str, ...] | None = None
         self._engine_has_function: bool | None = None
 
@@ -64,14 +65,15 @@ class TableResolver:
             self._tracked = tuple(sorted(row[0] if row else []))
         return self._tracked
 
-    def known(self, normalized: str, operation_name: str | None, role: str) -> Tables | None:
-        """The operation's tables if this process already knows them (no database call)."""
-        return self._known.get((normalized, operation_name, role))
+    def known(self, normalized: str, operation_name: str | None, role: str, variant: str) -> Tables | None:
+        """The operation's tables if this process already knows them (no database call).
+        ``variant``: Operation.plan_variant(variables)."""
+        return self._known.get((normalized, operation_name, role, variant))
 
-    async def for_operation(self, normalized: str, operation_name: str | None, role: str,
+    async def for_operation(self, normalized: str, operation_name: str | None, role: str, variant: str,
                             claims_text: str, query: str, variables: dict | None) -> Tables | None:
         """The operation's tables, or None when the engine rejects it (not cacheable)."""
-        key = (normalized, operation_name, role)
+        key = (normalized, operation_name, role, variant)
         known = self._known.get(key)
         if known is not None:
             return known

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from proxy.errors import CUSTOM_SQLSTATES, from_sqlstate
-from proxy.operation import analyse, has_mutation
+from proxy.operation import MAX_TOKENS, DocumentSyntaxError, analyse, has_mutation
 from proxy.roles import NoRole, RoleConfigError, RoleMapper, keycloak_roles
 from proxy.settings import ProxySettings, duration_ms
 
@@ -101,10 +101,47 @@ def test_operation_analysis() -> None:
     assert op is not None and op.kind == "query"
     assert (op.depth, op.fields, op.aliases) == (3, 5, 1)
     assert op.normalized == analyse("query Q {a{b{c}}   x:a{b}} # comment", None).normalized
-    assert analyse("{ broken", None) is None
+    with pytest.raises(DocumentSyntaxError):
+        analyse("{ broken", None)
     assert analyse("query A { a } query B { b }", None) is None
     assert analyse("query A { a } mutation B { b }", "B").kind == "mutation"
     assert has_mutation("query A { a } mutation B { b }")
+
+
+@pytest.mark.parametrize("document", [
+    "mutation\u00a0{ a }",          # Unicode whitespace: the engine's parser skips it
+    "{ a\x0bb }",
+    "query\u3000{ a }\u2028",
+])
+def test_documents_only_the_engine_would_read_are_refused(document: str) -> None:
+    """The engine parses these; the proxy could not, and used to let them through with no
+    limits applied and no mutation check for GET."""
+    with pytest.raises(DocumentSyntaxError) as refused:
+        analyse(document, None)
+    assert not refused.value.too_large
+    with pytest.raises(DocumentSyntaxError):
+        has_mutation(document)
+
+
+def test_parsing_is_bounded() -> None:
+    with pytest.raises(DocumentSyntaxError) as refused:
+        analyse("{" + " a" * (MAX_TOKENS + 1) + " }", None)
+    assert refused.value.too_large
+    with pytest.raises(DocumentSyntaxError) as nested:
+        analyse("{ a(x: " + "[" * 3000 + "]" * 3000 + ") }", None)
+    assert nested.value.too_large
+    within = analyse("{" + " a" * (MAX_TOKENS - 10) + " }", None, (12, 250, 30))
+    assert within is not None and within.fields > 250 and within.normalized == ""  # measured only
+
+
+def test_plan_variables_are_those_that_shape_the_plan() -> None:
+    op = analyse("query($x: Boolean!, $n: Int) { a(first: $n) @include(if: $x) { b } "
+                 "node(nodeId: $id) { c } ... @skip(if: $s) { d } }", None)
+    assert op.plan_variables == ("id", "s", "x")
+    assert op.plan_variant({"x": True, "n": 1}) != op.plan_variant({"x": False, "n": 1})
+    assert op.plan_variant({"x": True, "n": 1}) == op.plan_variant({"x": True, "n": 2})
+    assert op.plan_variant({"x": None}) != op.plan_variant({})
+    assert analyse("{ a(first: 1) { b } }", None).plan_variant({"q": 1}) == ""
 
 
 def test_fragments_count_where_used_and_cycles_stop() -> None:

@@ -1,0 +1,107 @@
+"""Findings of the proxy's security review, each pinned by a test against a real proxy:
+documents the proxy cannot read are never run, the tables remembered for an operation
+follow the variables that shape the engine's plan, and routing refusals are GraphQL-shaped."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import psycopg
+import pytest
+
+from tests.proxy.servers import ProxyServer
+from tests.support import ALICE_ID
+
+# U+00A0 between tokens: the engine's parser skips any Unicode whitespace, graphql-core
+# refuses it. Before the fix the proxy could not analyse such a document and let it through
+# unchecked: a mutation over GET, and no depth/field/alias limit.
+NBSP_MUTATION = ("mutation\u00a0{ updateWorkoutCollection(set: {title: \"x\"}, "
+                 "filter: {id: {eq: -1}}, atMost: 1) { affectedCount } }")
+
+
+def test_get_never_runs_a_mutation_the_proxy_cannot_parse(proxy: ProxyServer, tokens) -> None:
+    response = httpx.get(proxy.graphql_url, params={"query": NBSP_MUTATION}, timeout=10,
+                         headers={"Authorization": f"Bearer {tokens['alice']}"})
+    body = response.json()
+    assert "data" not in body, body  # before the fix: {"data": {"updateWorkoutCollection": ...}}
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+    assert "U+00A0" in body["errors"][0]["message"]
+    strict = httpx.get(proxy.graphql_url, params={"query": NBSP_MUTATION}, timeout=10,
+                       headers={"Authorization": f"Bearer {tokens['alice']}",
+                                "Accept": "application/graphql-response+json"})
+    assert strict.status_code == 400 and "data" not in strict.json()
+
+
+def test_limits_apply_whatever_the_spelling(proxy: ProxyServer, tokens) -> None:
+    """A document deeper than MAX_DEPTH (12) written with vertical tabs between its tokens."""
+    deep = "{" + " workoutCollection(first: 1) { edges { node { owner {" * 4 + " id" + " } } } }" * 4 + " }"
+    assert proxy.post(deep, token=tokens["alice"]).json()["errors"][0]["extensions"]["code"] == "DEPTH_LIMIT_EXCEEDED"
+    answer = proxy.post(deep.replace(" ", "\x0b"), token=tokens["alice"]).json()
+    assert "data" not in answer, answer
+    assert answer["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+
+
+def test_a_syntax_error_is_still_a_graphql_error(proxy: ProxyServer) -> None:
+    response = proxy.post("{ __typename")
+    assert response.status_code == 200
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == "GRAPHQL_PARSE_FAILED" and "line 1" in error["message"]
+
+
+def test_other_methods_get_graphql_shaped_405(proxy: ProxyServer) -> None:
+    for method in ("PUT", "DELETE", "PATCH"):
+        response = httpx.request(method, proxy.graphql_url, json={"query": "{ __typename }"}, timeout=10)
+        assert response.status_code == 405
+        assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
+        assert "POST" in response.headers["allow"]
+    missing = httpx.get(f"{proxy.url}/no-such-page", timeout=10)
+    assert missing.status_code == 404 and missing.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+# --- the tables an operation reads depend on its directive variables -------------------
+
+ENTRIES = ("query Entries($x: Boolean!, $t: String!) { workoutCollection(first: 5, filter: {title: {eq: $t}}) "
+           "{ edges { node { title workoutEntryCollection(first: 5) @include(if: $x) "
+           "{ edges { node { position } } } } } } }")
+
+
+@pytest.fixture
+def workout(database_url: str) -> Iterator[tuple[str, int]]:
+    title = f"hardening-{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(database_url) as conn:
+        (workout_id,) = conn.execute(
+            "insert into app.workout (owner_id, title) values (%s, %s) returning id", (ALICE_ID, title)
+        ).fetchone()
+    yield title, workout_id
+    with psycopg.connect(database_url) as conn:
+        conn.execute("delete from app.workout where id = %s", (workout_id,))
+
+
+def test_tables_are_remembered_per_directive_value(proxy: ProxyServer, tokens, database_url, workout) -> None:
+    """Before the fix the tables of `Entries` were remembered from its first request
+    (x=false: no workout_entry), so the x=true answer was filed under the versions of
+    workout and coaching only and stayed stale after a write to workout_entry."""
+    title, workout_id = workout
+    alice = tokens["alice"]
+
+    def entries() -> httpx.Response:
+        return proxy.post(ENTRIES, {"x": True, "t": title}, token=alice)
+
+    without = proxy.post(ENTRIES, {"x": False, "t": title}, token=alice)
+    assert without.status_code == 200 and "errors" not in without.json(), without.text
+    first = entries()
+    assert first.json()["data"]["workoutCollection"]["edges"][0]["node"]["workoutEntryCollection"]["edges"] == []
+    assert entries().headers["x-cache"] == "HIT"
+    with psycopg.connect(database_url) as conn:
+        conn.execute("insert into app.workout_entry (workout_id, exercise_id, position)"
+                     " select %s, min(id), 0 from app.exercise where owner_id is null", (workout_id,))
+    deadline = time.monotonic() + 3
+    while True:
+        node = entries().json()["data"]["workoutCollection"]["edges"][0]["node"]
+        if node["workoutEntryCollection"]["edges"] == [{"node": {"position": 0}}]:
+            break
+        assert time.monotonic() < deadline, "the cached answer stayed stale after a write to workout_entry"
+        time.sleep(0.05)
