@@ -3,7 +3,10 @@
 APQ: a client first sends only ``extensions.persistedQuery.sha256Hash``; if the proxy does
 not know it, it answers a ``PersistedQueryNotFound`` error (HTTP 200, as Apollo clients
 expect) and the client repeats the request with the query text, which is stored in Redis
-(jim:pq:apq:<hash>, expiring after APQ_TTL_SECONDS) once its hash is checked.
+(jim:pq:apq:<hash>, expiring after APQ_TTL_SECONDS) once its hash is checked and the
+document has passed the proxy's checks (it parses, selects an operation, fits the limits:
+:meth:`PersistedQueries.register`) — so anyone may not park arbitrary text in Redis for a
+week. Texts kept in process memory are bounded in number and in total size.
 
 Allow-list (PERSISTED_QUERIES_ONLY=true): only operations registered with
 `jim queries register DIR` (jim:pq:op:<hash>, never expiring) run, whether the client sends
@@ -39,12 +42,14 @@ def sha256(text: str) -> str:
 
 class PersistedQueries:
     MEMORY = 4096
+    MEMORY_CHARS = 8_000_000  # at most this much query text in process memory
 
     def __init__(self, guard: RedisGuard, *, allow_list_only: bool, apq_ttl: int) -> None:
         self._guard = guard
         self.allow_list_only = allow_list_only
         self._ttl = apq_ttl
         self._memory: OrderedDict[str, str] = OrderedDict()  # hash -> text (registered, or APQ)
+        self._memory_chars = 0
         self._registered: set[str] = set()
 
     async def resolve(self, gql: GraphQLRequest) -> str | None:
@@ -59,8 +64,6 @@ class PersistedQueries:
                 raise ApiError(400, "PERSISTED_QUERY_HASH_MISMATCH", "provided sha does not match query")
             if self.allow_list_only:
                 await self._require_registered(requested)
-            else:
-                await self._remember(requested, gql.query)
             return gql.query
         text = await self._find(requested)
         if text is None:
@@ -68,6 +71,15 @@ class PersistedQueries:
                 raise ApiError(400, "OPERATION_NOT_ALLOWED", "This operation is not registered.")
             raise PersistedQueryNotFound()
         return text
+
+    async def register(self, gql: GraphQLRequest) -> None:
+        """Store an APQ text the client sent with its hash (resolve checked the hash). Called
+        once the document has passed the proxy's own checks."""
+        if self.allow_list_only or gql.query is None or not gql.extensions:
+            return
+        requested = self._requested_hash(gql)
+        if requested is not None:
+            await self._remember(requested, gql.query)
 
     @staticmethod
     def _requested_hash(gql: GraphQLRequest) -> str | None:
@@ -114,8 +126,13 @@ class PersistedQueries:
             pass  # the client will send the text again; nothing is lost
 
     def _keep(self, digest: str, text: str) -> None:
+        previous = self._memory.get(digest)
+        if previous is not None:
+            self._memory_chars -= len(previous)
         self._memory[digest] = text
+        self._memory_chars += len(text)
         self._memory.move_to_end(digest)
-        while len(self._memory) > self.MEMORY:
-            old, _ = self._memory.popitem(last=False)
+        while len(self._memory) > self.MEMORY or (self._memory_chars > self.MEMORY_CHARS and len(self._memory) > 1):
+            old, dropped = self._memory.popitem(last=False)
+            self._memory_chars -= len(dropped)
             self._registered.discard(old)

@@ -4,6 +4,7 @@ follow the variables that shape the engine's plan, and routing refusals are Grap
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from collections.abc import Iterator
@@ -105,3 +106,33 @@ def test_tables_are_remembered_per_directive_value(proxy: ProxyServer, tokens, d
             break
         assert time.monotonic() < deadline, "the cached answer stayed stale after a write to workout_entry"
         time.sleep(0.05)
+
+
+# --- automatic persisted queries store only documents that passed ----------------------
+
+def _apq(proxy: ProxyServer, text: str | None, digest: str) -> dict:
+    payload: dict = {"extensions": {"persistedQuery": {"version": 1, "sha256Hash": digest}}}
+    if text is not None:
+        payload["query"] = text
+    return httpx.post(proxy.graphql_url, json=payload, timeout=10).json()
+
+
+@pytest.mark.parametrize("text", [
+    "not graphql at all {{{ ",
+    "{" + " a {" * 13 + " b" + " }" * 13 + " }",  # deeper than MAX_DEPTH
+])
+def test_apq_does_not_store_refused_documents(proxy: ProxyServer, text: str) -> None:
+    """Before the fix any text with a matching hash was stored in Redis for APQ_TTL_SECONDS
+    (a week), whether or not it was GraphQL: free storage for anyone."""
+    text += f" # {uuid.uuid4().hex}"
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    assert "data" not in _apq(proxy, text, digest)
+    again = _apq(proxy, None, digest)
+    assert again["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND", again
+
+
+def test_apq_still_stores_good_documents(proxy: ProxyServer) -> None:
+    text = "{ __typename }" + f" # {uuid.uuid4().hex}"
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    assert _apq(proxy, text, digest) == {"data": {"__typename": "Query"}}
+    assert _apq(proxy, None, digest) == {"data": {"__typename": "Query"}}

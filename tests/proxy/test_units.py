@@ -210,3 +210,14 @@ def test_identity_is_derived_once_per_verified_token() -> None:
     assert first.cache_identity == "u1|member"
     first, again, renewed, auth = asyncio.run(identities(0))  # TOKEN_CACHE_SIZE=0: nothing kept
     assert again is not first and again == first and not auth._identities
+
+
+def test_persisted_texts_in_memory_are_bounded_in_size() -> None:
+    from proxy.persisted import PersistedQueries
+
+    store = PersistedQueries(None, allow_list_only=False, apq_ttl=60)  # type: ignore[arg-type]
+    big = "x" * 90_000
+    for i in range(400):  # 36 MB of text offered, well under the count limit
+        store._keep(f"{i:064x}", big + str(i))
+    assert sum(map(len, store._memory.values())) <= PersistedQueries.MEMORY_CHARS
+    assert f"{399:064x}" in store._memory  # the newest is kept
