@@ -5,7 +5,11 @@ client roles written ``client/role``) and the Postgres role each selects; the fi
 token carries wins, which is how precedence (admin over authenticated) is expressed. Every
 role the mapper can return is on the allow-list, and the allow-list is checked at start
 against the roles `authenticator` has actually been granted — so no token, whatever it
-claims, can make the proxy act as a role outside it. The rules about what a role may do
+claims, can make the proxy act as a role outside it. The start-up check also refuses an
+allow-list naming a role no request may ever run as: a superuser, a role that bypasses RLS
+or may log in (`authenticator` itself, `postgres`), a predefined `pg_*` role, or a role that
+is a member of a superuser, RLS-bypassing or `pg_*` role (it inherits or may SET ROLE to
+their powers). The rules about what a role may do
 live in the database (grants and RLS), never here.
 """
 
@@ -80,3 +84,19 @@ def check_granted(conn: psycopg.Connection, allowed: frozenset[str]) -> None:
         raise RoleConfigError(
             f"ALLOWED_ROLES names roles the proxy's login role has not been granted: {missing}"
         )
+    rows = conn.execute(_TOO_POWERFUL, (sorted(allowed),)).fetchall()
+    if rows:
+        raise RoleConfigError(
+            "ALLOWED_ROLES names roles no request may run as (superuser, BYPASSRLS, LOGIN, pg_*, "
+            f"or a member of a superuser, BYPASSRLS or pg_* role): {sorted(name for (name,) in rows)}"
+        )
+
+
+# An allowed role must be a plain API role: every request runs as one of them.
+_TOO_POWERFUL = (
+    "select r.rolname from pg_roles r where r.rolname = any(%s) and ("
+    " r.rolsuper or r.rolbypassrls or r.rolcanlogin or r.rolname like 'pg\\_%%'"
+    " or exists (select 1 from pg_roles p where p.oid <> r.oid"
+    "   and (p.rolsuper or p.rolbypassrls or p.rolname like 'pg\\_%%')"
+    "   and pg_has_role(r.oid, p.oid, 'member')))"
+)

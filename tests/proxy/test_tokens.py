@@ -209,3 +209,38 @@ def test_a_key_removed_from_keycloak_stops_being_trusted(database_url, keycloak)
         time.sleep(2.5)  # the periodic refetch ran without the removed key
         fresh = forge.signed(forge.claims(jti="after-removal"), key.private, key.kid)
         assert server.post("{ __typename }", token=fresh).status_code == 401
+
+
+@pytest.mark.parametrize("power", ["BYPASSRLS", "LOGIN", "IN ROLE pg_read_all_data"])
+def test_the_proxy_refuses_to_start_with_roles_too_powerful_to_run_requests(database_url, power) -> None:
+    """Before the fix only membership was checked: an allow-list naming e.g. `authenticator`,
+    an RLS-bypassing role or one holding pg_read_all_data started, and a mapped Keycloak role
+    would have run requests past every policy."""
+    import subprocess
+    import sys
+    import uuid
+
+    import psycopg
+
+    from tests.proxy.servers import REPO, proxy_environment, stop
+
+    role = f"jim_test_powerful_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"create role {role} nologin {power}".replace("nologin LOGIN", "login"))
+        conn.execute(f"grant {role} to authenticator")
+    try:
+        env = proxy_environment(database_url, ALLOWED_ROLES=f"anon,authenticated,admin,{role}",
+                                PROXY_PORT="18098")
+        process = subprocess.Popen([sys.executable, "-m", "jim.cli", "proxy"], cwd=REPO, env=env,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   start_new_session=True)
+        try:
+            _, stderr = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            stop(process)  # it started: the whole process group goes
+            pytest.fail(f"the proxy started with {role} ({power}) allowed")
+        assert process.returncode == 1, stderr[-2000:]
+        assert role in stderr and "Traceback" not in stderr
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(f"drop role {role}")
