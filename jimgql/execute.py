@@ -24,6 +24,14 @@ MAX_DOCUMENTS = 256
 MAX_PLANS_PER_DOCUMENT = 32
 MAX_READY = 512  # requests kept ready to run, per engine
 MAX_READY_VARIABLES = 4096  # longer variables texts are not kept (memory)
+MAX_READY_QUERY = 32_768  # nor longer documents (each kept request holds its own copy)
+# Every cached plan keeps its statements prepared (plpy.prepare), and a prepared statement
+# holds its plan tree in the backend: about 75 bytes per character of SQL. Counting documents
+# alone let a client fill a session's memory: a 10,000-field operation compiles to ~1.2 MB of
+# SQL, ~90 MB prepared, and 256 of them were kept. The SQL text (and introspection answers)
+# of the cached plans of one engine stay under this many characters; the least recently used
+# documents go first, and a plan larger than the whole budget is not kept.
+MAX_CACHED_SQL = 1_000_000
 
 
 class DatabaseError(Exception):
@@ -49,6 +57,12 @@ class _Entry:
         self.plans: OrderedDict[tuple, Plan] = OrderedDict()
 
 
+def _weight(plan: Plan, text: str) -> int:
+    """What keeping ``plan`` costs, in characters of SQL and static answers (see
+    :data:`MAX_CACHED_SQL`); the document's own text counts once per plan too."""
+    return sum(len(s.sql or "") + len(s.static or "") for s in plan.steps) + len(text) + 64
+
+
 class _Ready:
     """A query request answered before in this engine's state, by exact text (document,
     operation name, variables): its one statement, guarded, with the parameters already
@@ -56,9 +70,10 @@ class _Ready:
     of the variables, so the same text always binds the same parameters. Many requests
     repeat exactly: who is asking travels in the role and claims, not in the variables."""
 
-    __slots__ = ("prepared", "params", "head")
+    __slots__ = ("prepared", "params", "head", "plan")
 
-    def __init__(self, prepared: Any, params: list[str | None], head: str) -> None:
+    def __init__(self, prepared: Any, params: list[str | None], head: str, plan: Plan) -> None:
+        self.plan = plan  # kept only while the plan is cached (its prepared statement with it)
         self.prepared = prepared
         self.params = params
         self.head = head
@@ -71,11 +86,17 @@ class Engine:
         self.schema = schema
         self.documents: OrderedDict[tuple[str, str | None], _Entry] = OrderedDict()
         self.ready: OrderedDict[tuple[str, str | None, str | None], _Ready] = OrderedDict()
+        self.weight = 0  # of the cached plans (see MAX_CACHED_SQL)
+        self.cached: set[int] = set()  # id() of the cached plans
 
     def keep(self, key: tuple[str, str | None, str | None], plan: Plan, params: list[str | None],
              state: State) -> None:
         """Keep a query of one statement ready to run again (see :class:`_Ready`)."""
         if len(plan.steps) != 1 or key[2] is not None and len(key[2]) > MAX_READY_VARIABLES:
+            return
+        if len(key[0]) > MAX_READY_QUERY:
+            return
+        if id(plan) not in self.cached:  # evicted, or too large to keep
             return
         step = plan.steps[0]
         if step.prepared_checked is None:
@@ -84,16 +105,13 @@ class Engine:
             self.ready.popitem(last=False)  # the oldest kept (a dict's first key is O(n) here)
         version, role, path = state
         head = '{"data": {' + _keys(plan)[0] + ": "
-        self.ready[key] = _Ready(step.prepared_checked, [*params, role, path, version], head)
+        self.ready[key] = _Ready(step.prepared_checked, [*params, role, path, version], head, plan)
 
     def plan(self, query: str, operation_name: str | None, variables: dict[str, Any]) -> Plan:
         key = (query, operation_name)
         entry = self.documents.get(key)
         if entry is None:
             entry = _Entry(document.load(query, operation_name))
-            self.documents[key] = entry
-            if len(self.documents) > MAX_DOCUMENTS:
-                self.documents.popitem(last=False)
         else:
             self.documents.move_to_end(key)
         if entry.structural is not None:
@@ -102,10 +120,42 @@ class Engine:
                 return plan
         plan = compile_operation(self.schema, entry.doc, variables)
         entry.structural = tuple(sorted(plan.structural))
-        entry.plans[_plan_key(entry, variables)] = plan
+        weight = plan.weight = _weight(plan, query)
+        if weight > MAX_CACHED_SQL:
+            return plan  # used for this request only: its prepared statements go with it
+        if key not in self.documents:  # a document is kept once it compiled
+            self.documents[key] = entry
+            if len(self.documents) > MAX_DOCUMENTS:
+                self._forget(self.documents.popitem(last=False)[1].plans.values())
+        plan_key = _plan_key(entry, variables)
+        self._forget([p for k, p in entry.plans.items() if k == plan_key])
+        entry.plans[plan_key] = plan
+        self.cached.add(id(plan))
+        self.weight += weight
         if len(entry.plans) > MAX_PLANS_PER_DOCUMENT:
-            entry.plans.popitem(last=False)
+            self._forget([entry.plans.popitem(last=False)[1]])
+        while self.weight > MAX_CACHED_SQL:  # the least recently used documents go first
+            oldest_key, oldest = next(iter(self.documents.items()))
+            if oldest is entry:
+                self._forget([p for p in entry.plans.values() if p is not plan])
+                entry.plans = OrderedDict([(plan_key, plan)])
+                break
+            del self.documents[oldest_key]
+            self._forget(oldest.plans.values())
         return plan
+
+    def _forget(self, plans: Any) -> None:
+        """Plans leaving the cache: their weight, and the ready requests that use them."""
+        gone = {id(p) for p in plans if id(p) in self.cached}
+        if not gone:
+            return
+        for p in plans:
+            if id(p) in gone:
+                self.weight -= p.weight
+        self.cached -= gone
+        stale = [k for k, r in self.ready.items() if id(r.plan) in gone]
+        for k in stale:
+            del self.ready[k]
 
 
 def _plan_key(entry: _Entry, variables: dict[str, Any]) -> tuple:

@@ -61,6 +61,7 @@ class Plan:
     structural: set[str]
     # The response keys (each alias as JSON text), made once per plan by the executor.
     keys: list[str] | None = None
+    weight: int = 0  # what keeping it costs (set by the executor's cache)
 
 
 def compile_operation(schema: Schema, doc: Document, variables: dict[str, Any]) -> Plan:

@@ -173,3 +173,39 @@ def test_operation_tables_never_answers_with_a_traceback(engine_conn: psycopg.Co
         errors = row[0]["errors"]
         assert len(errors) == 1 and "Traceback" not in errors[0]["message"]
         assert errors[0]["message"] != INTERNAL
+
+
+RETAINED = """
+do $$
+engines = GD.get("jimgql_engines", {}).values()
+plans = {id(p): p for e in engines for entry in e.documents.values() for p in entry.plans.values()}
+plans.update({id(r.plan): r.plan for e in engines for r in e.ready.values()} if all(
+    hasattr(r, "plan") for e in engines for r in e.ready.values()) else {})
+kept = sum(len(s.sql or "") for p in plans.values() for s in p.steps
+           if s.prepared is not None or s.prepared_checked is not None)
+plpy.execute("select set_config('jim.test_retained', '%d', false)" % kept)
+$$ language plpython3u
+"""
+
+
+def test_prepared_statements_kept_by_a_session_are_bounded(engine_conn: psycopg.Connection):
+    """Each cached plan keeps its statements prepared in the backend (~75 bytes per character
+    of SQL): distinct large documents must not pile up in a session's memory."""
+    from jimgql.execute import MAX_CACHED_SQL  # noqa: PLC0415
+
+    fields = " ".join(
+        f"a{i}: accountCollection(first: 2) {{ edges {{ node {{ id email blogCollection {{ totalCount }} }} }} }}"
+        for i in range(300)
+    )
+    compiled = 0
+    for n in range(3, 10):  # seven distinct documents of ~250,000 characters of SQL each
+        answer = resolve(engine_conn, "{ " + fields.replace("first: 2", f"first: {n}") + " }")
+        assert "errors" not in answer
+        compiled += 250_000
+    engine_conn.execute(RETAINED)
+    row = engine_conn.execute("select current_setting('jim.test_retained')::int").fetchone()
+    assert row is not None
+    assert 0 < row[0] <= MAX_CACHED_SQL < compiled
+    # what is kept still answers, from the cache
+    again = resolve(engine_conn, "{ " + fields.replace("first: 2", "first: 9") + " }")
+    assert "errors" not in again and len(again["data"]) == 300
