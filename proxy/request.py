@@ -12,6 +12,7 @@ reads are picked from the ASGI scope in one pass, instead of building a Starlett
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,13 +109,25 @@ def _object_or_none(value: Any, name: str) -> dict[str, Any] | None:
     return value
 
 
+def _text(value: Any, name: str) -> str | None:
+    """A string field that can reach PostgreSQL as text: no NUL, no lone surrogate (JSON's
+    "\ud800" escapes decode to one; neither can be encoded for the database, and they
+    used to surface as 500 Internal error)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise bad_request(f"'{name}' must be a string.")
+    if "\x00" in value or (not value.isascii() and _SURROGATE.search(value)):
+        raise bad_request(f"'{name}' contains a character that is not allowed (NUL or a lone surrogate).")
+    return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _fields(data: dict[str, Any]) -> GraphQLRequest:
-    query = data.get("query")
-    if query is not None and not isinstance(query, str):
-        raise bad_request("'query' must be a string.")
-    operation_name = data.get("operationName")
-    if operation_name is not None and not isinstance(operation_name, str):
-        raise bad_request("'operationName' must be a string.")
+    query = _text(data.get("query"), "query")
+    operation_name = _text(data.get("operationName"), "operationName")
     extensions = _object_or_none(data.get("extensions"), "extensions")
     if query is None and not (extensions and "persistedQuery" in extensions):
         raise bad_request("The request has no 'query'.")

@@ -136,3 +136,23 @@ def test_apq_still_stores_good_documents(proxy: ProxyServer) -> None:
     digest = hashlib.sha256(text.encode()).hexdigest()
     assert _apq(proxy, text, digest) == {"data": {"__typename": "Query"}}
     assert _apq(proxy, None, digest) == {"data": {"__typename": "Query"}}
+
+
+# --- text the database cannot take is a 400, not a 500 ---------------------------------
+
+@pytest.mark.parametrize("body", [
+    '{"query": "{ __typename } # \\ud800"}',                       # a lone surrogate
+    '{"query": "{ __typename }", "operationName": "\\udfff"}',
+    '{"query": "{ __typename \\u0000 }"}',                         # NUL
+    '{"query": "{ __typename }", "operationName": "A\\u0000"}',
+])
+def test_unencodable_text_is_a_bad_request(proxy: ProxyServer, tokens, body: str) -> None:
+    """Before the fix these reached psycopg (or hashlib) and came back as 500 Internal error,
+    logged as an unexpected error with a traceback."""
+    for headers in ({}, {"Authorization": f"Bearer {tokens['alice']}"}):
+        response = httpx.post(proxy.graphql_url, content=body, timeout=10,
+                              headers={"Content-Type": "application/json", **headers})
+        assert response.status_code == 400, response.text
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    over_get = httpx.get(f"{proxy.graphql_url}?query=%7B__typename%00%7D", timeout=10)
+    assert over_get.status_code == 400
