@@ -2,14 +2,15 @@
 aliases; the body size is checked while reading it) and a per-caller request rate.
 
 The rate limit is a fixed window counted in Redis (one INCR+EXPIRE round trip), per user
-for authenticated callers and per client IP for anonymous ones (behind nginx the IP comes
-from X-Forwarded-For, which uvicorn trusts from the local nginx only). Over the limit the
+for authenticated callers and per client IP (IPv6: per /64) for anonymous ones (behind
+nginx the IP comes from X-Forwarded-For, which uvicorn trusts from the local nginx only). Over the limit the
 answer is 429 with Retry-After. If Redis is unavailable the request is not limited: the
 rate limit protects the database, and nginx keeps its own coarse limit per IP.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import time
 from dataclasses import dataclass
@@ -58,6 +59,21 @@ class RateTicket:
         )
 
 
+def client_bucket(ip: str) -> str:
+    """Whose anonymous requests count together: an IPv4 address, or an IPv6 /64 — one client
+    (a home, a phone) routinely holds a whole /64, so per address it could pick a fresh one
+    for every request and never be limited."""
+    if ":" not in ip:
+        return ip
+    try:
+        address = ipaddress.IPv6Address(ip.split("%", 1)[0])
+    except ValueError:
+        return ip
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return f"{ipaddress.IPv6Address(int(address) >> 64 << 64)}/64"
+
+
 class RateLimiter:
     def __init__(self, guard: RedisGuard, *, user_limit: int, anon_limit: int, window: int) -> None:
         self._guard = guard
@@ -71,7 +87,7 @@ class RateLimiter:
             return None
         now = time.time()
         window_index = int(now // self._window)
-        key = f"jim:rl:{'u:' + user_id if user_id else 'ip:' + client_ip}:{window_index}"
+        key = f"jim:rl:{'u:' + user_id if user_id else 'ip:' + client_bucket(client_ip)}:{window_index}"
         return RateTicket(key, limit, self._window, window_index, now)
 
     async def check(self, ticket: RateTicket | None) -> None:

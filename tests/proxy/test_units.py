@@ -221,3 +221,22 @@ def test_persisted_texts_in_memory_are_bounded_in_size() -> None:
         store._keep(f"{i:064x}", big + str(i))
     assert sum(map(len, store._memory.values())) <= PersistedQueries.MEMORY_CHARS
     assert f"{399:064x}" in store._memory  # the newest is kept
+
+
+def test_anonymous_rate_limit_counts_an_ipv6_client_per_64() -> None:
+    """Before the fix every IPv6 address had its own window: a client holding a /64 (the
+    usual assignment) could use a fresh address per request and never be limited."""
+    from proxy.limits import RateLimiter
+
+    limiter = RateLimiter(None, user_limit=5, anon_limit=5, window=60)  # type: ignore[arg-type]
+
+    def key(ip: str) -> str:
+        ticket = limiter.ticket(None, ip)
+        assert ticket is not None
+        return ticket.key
+
+    assert key("2001:db8:1:2::1") == key("2001:db8:1:2:ffff:ffff:ffff:fffe")
+    assert key("2001:db8:1:2::1") != key("2001:db8:1:3::1")
+    assert key("::ffff:192.0.2.7") == key("192.0.2.7")
+    assert key("192.0.2.7") != key("192.0.2.8")
+    assert key("fe80::1%eth0") == key("fe80::2")
