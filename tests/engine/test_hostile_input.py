@@ -209,3 +209,13 @@ def test_prepared_statements_kept_by_a_session_are_bounded(engine_conn: psycopg.
     # what is kept still answers, from the cache
     again = resolve(engine_conn, "{ " + fields.replace("first: 2", "first: 9") + " }")
     assert "errors" not in again and len(again["data"]) == 300
+
+
+def test_very_long_documents_are_refused_early(engine_conn: psycopg.Connection):
+    query = "{ " + "__typename " * 1_000_000 + "}"  # 11 MB: ~15 s of tokenising and parsing
+    messages = _messages(_timed(engine_conn, query, limit=3.0))
+    assert len(messages) == 1 and "The document exceeds the maximum of 100000 tokens" in messages[0]
+    # one long string literal is one token
+    long_name = "x" * 1_000_000
+    answer = resolve(engine_conn, f'{{ accountCollection(filter: {{email: {{eq: "{long_name}"}}}}) {{ totalCount }} }}')
+    assert _messages(answer) == ["Invalid input for String type. Maximum character length 255"]
