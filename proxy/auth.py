@@ -43,8 +43,10 @@ class Identity:
         # per user otherwise, and per set of Keycloak roles, because policies may read them
         # (auth.has_realm_role), so a role granted or revoked in Keycloak is never answered
         # from an entry computed under the old roles.
+        # JSON, not joined text: no `sub` or role name containing a separator can spell
+        # another user's identity ("x|coach" with no roles vs "x" with the role coach).
         set_(self, "cache_identity", "anon" if self.user_id is None
-             else self.user_id + "|" + ",".join(sorted(keycloak_roles(self.claims))))
+             else json.dumps([self.user_id, sorted(keycloak_roles(self.claims))], separators=(",", ":")))
 
     @property
     def anonymous(self) -> bool:

@@ -23,7 +23,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from proxy.logs import request_id
 
 log = logging.getLogger("jim.proxy.access")
-_SANE_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,128}$")
+# fullmatch, not ^…$: `$` also matches before a final newline, so "id\n" passed as sane.
+_SANE_ID = re.compile(rb"[A-Za-z0-9._:-]{1,128}")
 _FAST_METHODS = frozenset({"GET", "POST", "HEAD"})
 
 
@@ -41,7 +42,7 @@ class RequestContext:
             if name == b"x-request-id":
                 rid = value
                 break
-        if not _SANE_ID.match(rid):
+        if not _SANE_ID.fullmatch(rid):
             rid = os.urandom(16).hex().encode()  # 32 hex digits, like a UUID without dashes
         token = request_id.set(rid.decode())
         state = scope.setdefault("state", {})

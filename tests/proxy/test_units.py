@@ -180,6 +180,11 @@ def test_cache_identity_separates_users_and_their_keycloak_roles() -> None:
     anon = Identity("anon", {"role": "anon"}, None)
     assert len({member.cache_identity, coach.cache_identity, other.cache_identity}) == 3
     assert anon.cache_identity == "anon"
+    # no subject or role name can spell another caller's identity (it was "sub|role,role")
+    spelled = Identity("authenticated", {"sub": "u1|coach,member"}, "u1|coach,member")
+    assert spelled.cache_identity != coach.cache_identity
+    comma = Identity("authenticated", {"sub": "u1", "realm_access": {"roles": ["coach,member"]}}, "u1")
+    assert comma.cache_identity != coach.cache_identity
 
 
 def test_identity_is_derived_once_per_verified_token() -> None:
@@ -207,7 +212,7 @@ def test_identity_is_derived_once_per_verified_token() -> None:
     first, again, renewed, auth = asyncio.run(identities(10))
     assert again is first and renewed is not first and renewed == first
     assert first.claims_text == '{"sub":"u1","realm_access":{"roles":["member"]},"role":"authenticated"}'
-    assert first.cache_identity == "u1|member"
+    assert first.cache_identity == '["u1",["member"]]'
     first, again, renewed, auth = asyncio.run(identities(0))  # TOKEN_CACHE_SIZE=0: nothing kept
     assert again is not first and again == first and not auth._identities
 
@@ -240,3 +245,22 @@ def test_anonymous_rate_limit_counts_an_ipv6_client_per_64() -> None:
     assert key("::ffff:192.0.2.7") == key("192.0.2.7")
     assert key("192.0.2.7") != key("192.0.2.8")
     assert key("fe80::1%eth0") == key("fe80::2")
+
+
+def test_a_request_id_ending_in_a_newline_is_not_sane() -> None:
+    """The id is echoed in a response header and logged: `^…$` let "id\\n" through."""
+    import asyncio
+
+    from proxy.middleware import RequestContext
+
+    seen: list[bytes] = []
+
+    async def graphql(scope, receive, send) -> None:
+        seen.append(scope["state"]["request_id"])
+
+    context = RequestContext(graphql, graphql)
+    for given in (b"abc\n", b"abc\r\nSet-Cookie: x=1", b"ok-id.1:2"):
+        scope = {"type": "http", "method": "GET", "path": "/graphql", "headers": [(b"x-request-id", given)]}
+        asyncio.run(context(scope, None, None))  # type: ignore[arg-type]
+    assert seen[0] != b"abc\n" and seen[1] != b"abc\r\nSet-Cookie: x=1"
+    assert seen[2] == b"ok-id.1:2"
