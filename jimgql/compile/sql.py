@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from jimgql.errors import GraphQLError
 from jimgql.record import record
 from jimgql.schema.meta import quote_ident
 
@@ -33,8 +34,20 @@ class Bind:
 
     def value(self, variables: dict[str, Any]) -> str | None:
         if self.variable in variables:
-            return self.convert(variables[self.variable])
-        return self.convert(self.default if self.has_default else None)
+            return checked(self.convert(variables[self.variable]))
+        return checked(self.convert(self.default if self.has_default else None))
+
+
+NUL_MESSAGE = "Invalid input: strings may not contain the character U+0000"
+
+
+def checked(text: str | None) -> str | None:
+    """A parameter's text, refused when it holds U+0000 (a GraphQL string may, ``"\\u0000"``):
+    PostgreSQL text cannot, and PL/Python would silently cut the value there (``"a\\u0000b"``
+    would compare, filter and be stored as ``"a"``)."""
+    if text is not None and "\x00" in text:
+        raise GraphQLError(NUL_MESSAGE)
+    return text
 
 
 class Params:
@@ -49,7 +62,7 @@ class Params:
         found = self._consts.get(value)
         if found is not None:
             return found
-        self.sources.append(Const(value))
+        self.sources.append(Const(checked(value)))
         ref = f"${len(self.sources)}"
         self._consts[value] = ref
         return ref

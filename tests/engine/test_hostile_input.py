@@ -219,3 +219,17 @@ def test_very_long_documents_are_refused_early(engine_conn: psycopg.Connection):
     long_name = "x" * 1_000_000
     answer = resolve(engine_conn, f'{{ accountCollection(filter: {{email: {{eq: "{long_name}"}}}}) {{ totalCount }} }}')
     assert _messages(answer) == ["Invalid input for String type. Maximum character length 255"]
+
+
+def test_nul_characters_are_refused_not_cut(engine_conn: psycopg.Connection):
+    """PL/Python cut parameter texts at U+0000: "bat@x.com\\u0000zzz" matched bat@x.com."""
+    nul = "Invalid input: strings may not contain the character U+0000"
+    query = '{ accountCollection(filter: {email: {eq: "bat@x.com\\u0000zzz"}}) { edges { node { email } } } }'
+    assert _messages(resolve(engine_conn, query)) == [nul]
+    insert = 'mutation { insertIntoAccountCollection(objects: [{email: "n@x.com\\u0000tail"}]) { affectedCount } }'
+    assert _messages(resolve(engine_conn, insert)) == [nul]
+    node_id = _b64(json.dumps(["public", "account", "2\u0000x"]))
+    answer = resolve(engine_conn, "query($id: ID!) { node(nodeId: $id) { nodeId } }", {"id": node_id})
+    assert _messages(answer) == [nul]
+    assert data(engine_conn, '{ accountCollection(filter: {email: {eq: "bat@x.com"}}) { totalCount } }') == {
+        "accountCollection": {"totalCount": 1}}
