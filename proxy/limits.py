@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from proxy.errors import ApiError
 from proxy.metrics import LIMIT_REFUSALS, RATE_LIMITED
-from proxy.operation import Operation
+from proxy.operation import MAX_INTROSPECTION_FIELDS, Operation
 from proxy.redis_guard import RedisGuard, RedisUnavailable
 
 
@@ -30,6 +30,11 @@ def check_shape(operation: Operation, *, max_depth: int, max_fields: int, max_al
         LIMIT_REFUSALS.labels("fields").inc()
         raise ApiError(400, "FIELD_LIMIT_EXCEEDED",
                        f"The operation selects {operation.fields} fields; the limit is {max_fields}.")
+    if operation.introspection_fields > MAX_INTROSPECTION_FIELDS:
+        LIMIT_REFUSALS.labels("fields").inc()
+        raise ApiError(400, "FIELD_LIMIT_EXCEEDED",
+                       f"The introspection selects {operation.introspection_fields} fields (fragments "
+                       f"counted where they are spread); the limit is {MAX_INTROSPECTION_FIELDS}.")
     if operation.aliases > max_aliases:
         LIMIT_REFUSALS.labels("aliases").inc()
         raise ApiError(400, "ALIAS_LIMIT_EXCEEDED",

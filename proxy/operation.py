@@ -45,6 +45,10 @@ from graphql import (
 # 100 kB body of one-character tokens holds (~50,000, ~2 s of parsing and analysis).
 MAX_TOKENS = 10_000
 MAX_COMMENTS = 1_000
+# Fields inside introspection, fragments expanded where spread: GraphiQL's full standard
+# query has about 230 (its answer is the whole schema); the geometric fragment trees that
+# make the answer explode pass a thousand within four levels.
+MAX_INTROSPECTION_FIELDS = 500
 # Documents up to this many characters have their analysis remembered (an LRU of 2,048).
 _REMEMBERED_CHARS = 16_384
 
@@ -66,6 +70,7 @@ class Operation:
     depth: int
     fields: int
     aliases: int
+    introspection_fields: int = 0  # inside __schema/__type, fragments expanded (see _Counter)
     # Variables whose values may change which tables the operation touches (see
     # plan_variables): part of the key under which those tables are remembered.
     plan_variables: tuple[str, ...] = ()
@@ -126,8 +131,10 @@ def _analyse(query: str, operation_name: str | None, limits: Limits | None) -> O
     counter = _Counter(fragments)
     depth = counter.walk(selected.selection_set, 0, frozenset())
     name = selected.name.value if selected.name else None
-    if limits is not None and (depth > limits[0] or counter.fields > limits[1] or counter.aliases > limits[2]):
-        return Operation(selected.operation.value, name, "", depth, counter.fields, counter.aliases)
+    if limits is not None and (depth > limits[0] or counter.fields > limits[1] or counter.aliases > limits[2]
+                               or counter.introspection_fields > MAX_INTROSPECTION_FIELDS):
+        return Operation(selected.operation.value, name, "", depth, counter.fields, counter.aliases,
+                         counter.introspection_fields)
     return Operation(
         kind=selected.operation.value,
         name=name,
@@ -135,6 +142,7 @@ def _analyse(query: str, operation_name: str | None, limits: Limits | None) -> O
         depth=depth,
         fields=counter.fields,
         aliases=counter.aliases,
+        introspection_fields=counter.introspection_fields,
         plan_variables=plan_variables(document),
     )
 
@@ -171,27 +179,19 @@ def plan_variables(document: DocumentNode) -> tuple[str, ...]:
 _INTROSPECTION = frozenset({"__schema", "__type"})
 
 
-def _aliases(selection_set: SelectionSetNode | None) -> int:
-    if selection_set is None:
-        return 0
-    total = 0
-    for node in selection_set.selections:
-        if isinstance(node, FieldNode):
-            total += (node.alias is not None) + _aliases(node.selection_set)
-        elif isinstance(node, InlineFragmentNode):
-            total += _aliases(node.selection_set)
-    return total
-
-
 class _Counter:
     """Depth, fields and aliases, following fragment spreads (each use counts: that is the
     work the database does). A fragment cycle is invalid GraphQL; it is not followed twice,
     and the engine reports it.
 
-    Introspection (`__schema`, `__type`) counts as one field of depth one: its size is
-    bounded by the schema, not by the data, and tools send deep standard introspection
-    queries (GraphiQL's is 15 levels, 229 fields). Aliases are counted everywhere, so the
-    same introspection cannot be repeated without limit."""
+    Introspection (`__schema`, `__type`) counts as one field of depth one towards the
+    operation's limits — tools send deep standard introspection queries (GraphiQL's is 15
+    levels, 229 fields) — and its own fields, fragments expanded where they are spread, are
+    counted apart (``introspection_fields``, against MAX_INTROSPECTION_FIELDS): the answer
+    is not bounded by the schema alone, since nested fragments spread several times per
+    level (`fields { type { ...T ofType { ...T } } }`) grow it geometrically — a few
+    hundred bytes of document asked megabytes and seconds of the database. Aliases are
+    counted everywhere, inside introspection's fragments too."""
 
     # A hard stop so a pathological document cannot make the analysis itself expensive.
     MAX_WORK = 100_000
@@ -200,6 +200,24 @@ class _Counter:
         self.fragments = fragments
         self.fields = 0
         self.aliases = 0
+        self.introspection_fields = 0
+
+    def introspect(self, selection_set: SelectionSetNode | None, seen: frozenset[str]) -> None:
+        if selection_set is None or self.introspection_fields > self.MAX_WORK:
+            return
+        for node in selection_set.selections:
+            if isinstance(node, FieldNode):
+                self.introspection_fields += 1
+                if node.alias is not None:
+                    self.aliases += 1
+                self.introspect(node.selection_set, seen)
+            elif isinstance(node, InlineFragmentNode):
+                self.introspect(node.selection_set, seen)
+            elif isinstance(node, FragmentSpreadNode):
+                name = node.name.value
+                fragment = self.fragments.get(name)
+                if fragment is not None and name not in seen:
+                    self.introspect(fragment.selection_set, seen | {name})
 
     def walk(self, selection_set: SelectionSetNode | None, depth: int, seen: frozenset[str]) -> int:
         if selection_set is None or self.fields > self.MAX_WORK:
@@ -212,7 +230,7 @@ class _Counter:
                     self.aliases += 1
                 below = depth + 1
                 if node.name.value in _INTROSPECTION:
-                    self.aliases += _aliases(node.selection_set)
+                    self.introspect(node.selection_set, seen)
                 elif node.selection_set is not None:
                     below = self.walk(node.selection_set, depth + 1, seen)
                 deepest = max(deepest, below)

@@ -156,3 +156,31 @@ def test_unencodable_text_is_a_bad_request(proxy: ProxyServer, tokens, body: str
         assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
     over_get = httpx.get(f"{proxy.graphql_url}?query=%7B__typename%00%7D", timeout=10)
     assert over_get.status_code == 400
+
+
+# --- introspection: its expanded size is limited too -----------------------------------
+
+def exploding_introspection(levels: int) -> str:
+    """Each level spreads the next fragment four times: the answer grows geometrically."""
+    fragments = []
+    for i in range(levels):
+        inner = f"...F{i + 1}" if i + 1 < levels else "name"
+        fragments.append(f"fragment F{i} on __Type {{ name kind fields {{ name type {{ {inner} ofType {{ {inner} "
+                         f"ofType {{ {inner} ofType {{ {inner} }} }} }} }} }} }}")
+    return "{ __schema { types { ...F0 } } } " + " ".join(fragments)
+
+
+def test_introspection_cannot_explode(proxy: ProxyServer, tokens) -> None:
+    """Before the fix introspection counted as one field whatever it selected: this
+    600-byte document made the database build a ~0.7 MB answer (five levels: ~2 MB, ~2 s),
+    within every limit, at the user's full request rate."""
+    document = exploding_introspection(4)
+    assert len(document) < 800
+    response = proxy.post(document, token=tokens["alice"])
+    assert response.status_code == 400, (response.status_code, len(response.content))
+    assert response.json()["errors"][0]["extensions"]["code"] == "FIELD_LIMIT_EXCEEDED"
+    from graphql import get_introspection_query
+
+    standard = proxy.post(get_introspection_query(descriptions=True, specified_by_url=True),
+                          token=tokens["alice"])
+    assert standard.status_code == 200 and "__schema" in standard.json()["data"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from proxy.errors import CUSTOM_SQLSTATES, from_sqlstate
+from proxy.errors import CUSTOM_SQLSTATES, ApiError, from_sqlstate
 from proxy.operation import MAX_TOKENS, DocumentSyntaxError, analyse, has_mutation
 from proxy.roles import NoRole, RoleConfigError, RoleMapper, keycloak_roles
 from proxy.settings import ProxySettings, duration_ms
@@ -169,6 +169,26 @@ def test_standard_introspection_fits_the_default_limits() -> None:
     assert op.depth == 1 and op.fields == 1
     repeated = analyse("{ a: __schema { t: types { name } } b: __schema { t: types { name } } }", None)
     assert repeated.aliases == 4  # repeating it still spends the alias budget
+    hidden = analyse("{ __schema { ...S } } fragment S on __Schema { a: types { name } b: types { name } }", None)
+    assert hidden.aliases == 2  # aliases inside introspection's fragments count too
+
+
+def test_introspection_is_measured_with_its_fragments_expanded() -> None:
+    from graphql import get_introspection_query
+
+    from proxy.limits import check_shape
+    from proxy.operation import MAX_INTROSPECTION_FIELDS
+    from tests.proxy.test_hardening import exploding_introspection
+
+    limits = dict(max_depth=12, max_fields=250, max_aliases=30)
+    standard = analyse(get_introspection_query(descriptions=True, specified_by_url=True), None)
+    assert 200 < standard.introspection_fields < MAX_INTROSPECTION_FIELDS
+    check_shape(standard, **limits)
+    exploding = analyse(exploding_introspection(4), None)
+    assert exploding.fields == 1 and exploding.introspection_fields > MAX_INTROSPECTION_FIELDS
+    with pytest.raises(ApiError) as refused:
+        check_shape(exploding, **limits)
+    assert refused.value.code == "FIELD_LIMIT_EXCEEDED"
 
 
 def test_cache_identity_separates_users_and_their_keycloak_roles() -> None:
