@@ -35,6 +35,7 @@ from graphql import (
     execute,
     get_named_type,
 )
+from graphql.error import GraphQLError as CoreError
 from graphql.language import DirectiveLocation, Visitor, ast, parse, visit
 
 from jimgql.compile.document import Collector, Document, Selected
@@ -186,7 +187,12 @@ def run(schema: Schema, doc: Document, sel: Selected, scope: VariableScope,
     That walk also gives ``__typename`` pg_graphql's value on meta objects: the name of what
     the object describes (each selection set then also asks for ``name``, under a reserved key).
     """
-    parsed = parse(doc.text, no_location=True)
+    try:
+        parsed = parse(doc.text, no_location=True)
+    except CoreError as exc:  # graphql-core's grammar is stricter than the engine's (``f()``)
+        from jimgql.errors import GraphQLError  # noqa: PLC0415
+
+        raise GraphQLError(exc.message.splitlines()[0]) from None
     name = doc.operation.name.value if doc.operation.name else None
     operation = next(
         d for d in parsed.definitions

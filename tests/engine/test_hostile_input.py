@@ -233,3 +233,12 @@ def test_nul_characters_are_refused_not_cut(engine_conn: psycopg.Connection):
     assert _messages(answer) == [nul]
     assert data(engine_conn, '{ accountCollection(filter: {email: {eq: "bat@x.com"}}) { totalCount } }') == {
         "accountCollection": {"totalCount": 1}}
+
+
+def test_introspection_of_a_document_graphql_core_cannot_parse(engine_conn: psycopg.Connection):
+    """The engine's parser takes empty argument lists (``f()``); graphql-core, which executes
+    introspection, does not: that was an internal error."""
+    for query in ('{ __type() { name } }', 'query() { __schema { description } }',
+                  '{ __schema { description } a: accountCollection() { totalCount } }'):
+        messages = _messages(resolve(engine_conn, query))
+        assert len(messages) == 1 and messages[0].startswith("Syntax Error: Expected "), (query, messages)
