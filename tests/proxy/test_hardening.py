@@ -184,3 +184,19 @@ def test_introspection_cannot_explode(proxy: ProxyServer, tokens) -> None:
     standard = proxy.post(get_introspection_query(descriptions=True, specified_by_url=True),
                           token=tokens["alice"])
     assert standard.status_code == 200 and "__schema" in standard.json()["data"]
+
+
+# --- deeply nested JSON is a 400, not a 500 --------------------------------------------
+
+@pytest.mark.parametrize("levels", [101, 980, 5000])
+def test_deeply_nested_variables_are_a_bad_request(proxy: ProxyServer, tokens, levels: int) -> None:
+    """Before the fix ~980 levels passed json.loads and broke json.dumps further down the
+    stack, and 1,000 or more broke json.loads itself: 500 Internal error either way."""
+    body = '{"query": "{ __typename }", "variables": {"a": ' + "[" * levels + "]" * levels + "}}"
+    for headers in ({}, {"Authorization": f"Bearer {tokens['alice']}"}):
+        response = httpx.post(proxy.graphql_url, content=body, timeout=10,
+                              headers={"Content-Type": "application/json", **headers})
+        assert response.status_code == 400, response.text
+    shallow = '{"query": "{ __typename }", "variables": {"a": ' + "[" * 50 + "]" * 50 + "}}"
+    assert httpx.post(proxy.graphql_url, content=shallow, timeout=10,
+                      headers={"Content-Type": "application/json"}).status_code == 200
