@@ -102,11 +102,11 @@ class GraphQLEndpoint:
                     405, "METHOD_NOT_ALLOWED", "Only queries may be sent with GET; POST mutations.",
                     headers=(("Allow", "POST"),),
                 )
-            if operation is not None:
-                await self.persisted.register(gql)  # an APQ text is stored only once it passed
             ticket = self.rate_limiter.ticket(identity.user_id, request.client)
             answer = await self.runner.run(identity, gql, query, operation,
                                            bypass=request.wants_bypass(), ticket=ticket)
+            if operation is not None:
+                await self.persisted.register(gql)  # an APQ text is stored once it passed and ran
         except ClientDisconnected:
             raise
         except DocumentSyntaxError as bad:

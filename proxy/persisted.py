@@ -5,7 +5,7 @@ not know it, it answers a ``PersistedQueryNotFound`` error (HTTP 200, as Apollo 
 expect) and the client repeats the request with the query text, which is stored in Redis
 (jim:pq:apq:<hash>, expiring after APQ_TTL_SECONDS) once its hash is checked and the
 document has passed the proxy's checks (it parses, selects an operation, fits the limits:
-:meth:`PersistedQueries.register`) — so anyone may not park arbitrary text in Redis for a
+:meth:`PersistedQueries.register`, after it ran) — so no one can park arbitrary text in Redis for a
 week. Texts kept in process memory are bounded in number and in total size.
 
 Allow-list (PERSISTED_QUERIES_ONLY=true): only operations registered with
