@@ -54,10 +54,11 @@ class KeyStore:
             JWKS_FETCHES.inc()
             try:
                 document = await self._openid.a_certs()
-            except Exception as exc:  # network, HTTP or JSON errors: keep the keys we have
+                keys = self._parse(document)
+            except Exception as exc:  # network, HTTP, JSON or shape errors: keep the keys we have
                 log.warning("could not fetch the realm's signing keys", extra={"error": type(exc).__name__})
                 return False
-            self._keys = self._parse(document)
+            self._keys = keys
             self.fetch_count += 1
             log.info("signing keys loaded", extra={"kids": sorted(self._keys)})
             return True

@@ -111,7 +111,7 @@ class TokenVerifier:
             raise InvalidToken("malformed")
         try:
             header = _b64json(parts[0])
-        except (ValueError, UnicodeError):
+        except (ValueError, UnicodeError, RecursionError):  # RecursionError: absurd nesting
             raise InvalidToken("malformed") from None
         if not isinstance(header, dict):
             raise InvalidToken("malformed")

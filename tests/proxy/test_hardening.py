@@ -200,3 +200,20 @@ def test_deeply_nested_variables_are_a_bad_request(proxy: ProxyServer, tokens, l
     shallow = '{"query": "{ __typename }", "variables": {"a": ' + "[" * 50 + "]" * 50 + "}}"
     assert httpx.post(proxy.graphql_url, content=shallow, timeout=10,
                       headers={"Content-Type": "application/json"}).status_code == 200
+
+
+# --- every token failure is a 401 -------------------------------------------------------
+
+def test_a_token_with_an_absurdly_nested_header_is_a_401(proxy: ProxyServer) -> None:
+    """Before the fix json.loads of the JOSE header raised RecursionError: 500, not 401."""
+    import base64
+
+    def b64(text: str) -> str:
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    header = '{"alg": "RS256", "kid": "k", "x": ' + "[" * 5000 + "]" * 5000 + "}"
+    token = f"{b64(header)}.{b64('{}')}.c2ln"
+    response = proxy.post("{ __typename }", token=token)
+    assert response.status_code == 401, response.text
+    assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"

@@ -284,3 +284,28 @@ def test_a_request_id_ending_in_a_newline_is_not_sane() -> None:
         asyncio.run(context(scope, None, None))  # type: ignore[arg-type]
     assert seen[0] != b"abc\n" and seen[1] != b"abc\r\nSet-Cookie: x=1"
     assert seen[2] == b"ok-id.1:2"
+
+
+def test_a_jwks_of_the_wrong_shape_keeps_the_keys_already_loaded() -> None:
+    """Before the fix only the fetch was guarded: a certs document that is not an object
+    raised out of refresh (and out of token verification: 500 instead of 401)."""
+    import asyncio
+
+    from proxy.keys import KeyStore
+
+    class OpenID:
+        document: object = {"keys": [{"kty": "RSA", "kid": "k1", "use": "sig", "alg": "RS256",
+                                      "n": "sXch", "e": "AQAB"}]}
+
+        async def a_certs(self) -> object:
+            return self.document
+
+    async def scenario() -> tuple[bool, bool]:
+        openid = OpenID()
+        store = KeyStore(openid, min_refresh_seconds=0)  # type: ignore[arg-type]
+        assert await store.refresh()
+        openid.document = ["not", "an", "object"]
+        refreshed = await store.refresh()
+        return refreshed, await store.get("k1") is not None
+
+    assert asyncio.run(scenario()) == (False, True)
