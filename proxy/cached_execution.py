@@ -15,8 +15,11 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+import psycopg
+from psycopg_pool import PoolTimeout
+
 from proxy.auth import Identity
-from proxy.cache import ResponseCache, request_digest
+from proxy.cache import EPOCH, ResponseCache, request_digest
 from proxy.executor import Executor, Outcome
 from proxy.invalidation import InvalidationListener
 from proxy.limits import RateLimiter, RateTicket
@@ -146,11 +149,19 @@ class CachedExecutor:
                         operation: Operation | None) -> Answer:
         outcome = await self._execute(identity, gql, query, read_only=False)
         if self.cache is not None and query is not None and operation is not None:
-            tables = await self.tables.for_operation(
-                operation.normalized, gql.operation_name, identity.role, operation.plan_variant(gql.variables),
-                identity.claims_text, query, gql.variables,
-            )
-            written = tables.writes if tables is not None else await self.tables.tracked()
+            # The mutation has run (and maybe committed): whatever happens now, its answer
+            # goes back. Tables the database cannot name right now count as all of them.
+            written: tuple[str, ...]
+            try:
+                tables = await self.tables.for_operation(
+                    operation.normalized, gql.operation_name, identity.role,
+                    operation.plan_variant(gql.variables), identity.claims_text, query, gql.variables,
+                )
+                written = tables.writes if tables is not None else await self.tables.tracked()
+            except (psycopg.Error, PoolTimeout) as exc:
+                log.warning("the tables a mutation wrote are unknown: every cache entry is dropped",
+                            extra={"error": type(exc).__name__})
+                written = (EPOCH,)
             try:
                 await self.cache.bump(written)
             except RedisUnavailable:

@@ -309,3 +309,44 @@ def test_a_jwks_of_the_wrong_shape_keeps_the_keys_already_loaded() -> None:
         return refreshed, await store.get("k1") is not None
 
     assert asyncio.run(scenario()) == (False, True)
+
+
+def test_a_mutation_is_answered_even_when_its_tables_cannot_be_named() -> None:
+    """The tables a mutation wrote are asked after it ran. Before the fix a database error
+    there (a timeout, a lost connection) answered an error for a mutation that had
+    committed — inviting a retry that writes twice; now everything is invalidated instead."""
+    import asyncio
+
+    import psycopg
+
+    from proxy.auth import Identity
+    from proxy.cached_execution import CachedExecutor
+    from proxy.executor import Outcome
+    from proxy.request import GraphQLRequest
+
+    class Executor:
+        async def resolve(self, *args, **kwargs) -> Outcome:
+            return Outcome('{"data": {"x": 1}}', False)
+
+    class Tables:
+        async def for_operation(self, *args) -> None:
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    class Cache:
+        bumped: list[tuple[str, ...]] = []
+
+        async def bump(self, tables) -> None:
+            self.bumped.append(tuple(tables))
+
+    class Limiter:
+        async def check(self, ticket) -> None:
+            return None
+
+    cache = Cache()
+    runner = CachedExecutor(Executor(), cache, Tables(), None, lambda name: 60, Limiter())  # type: ignore[arg-type]
+    text = "mutation { x }"
+    answer = asyncio.run(runner.run(Identity("authenticated", {"sub": "u"}, "u"),
+                                    GraphQLRequest(text, None, None, None), text, analyse(text, None),
+                                    bypass=False, ticket=None))
+    assert answer.body == '{"data": {"x": 1}}' and not answer.has_errors
+    assert cache.bumped == [("*",)]
