@@ -85,7 +85,7 @@ class GraphQLEndpoint:
             if request.method == "POST":
                 gql = parse_post(request, await read_body(request, receive, self.settings.max_body_bytes))
             else:
-                gql = parse_get(request)
+                gql = parse_get(request, self.settings.max_body_bytes)
             identity = await self.authenticator.identify(request.headers.get(b"authorization"))
             state["role"] = identity.role
             query = await self.persisted.resolve(gql)

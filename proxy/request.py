@@ -172,7 +172,11 @@ def parse_post(request: HttpRequest, body: bytes) -> GraphQLRequest:
     return _fields(data)
 
 
-def parse_get(request: HttpRequest) -> GraphQLRequest:
+def parse_get(request: HttpRequest, limit: int) -> GraphQLRequest:
+    """The request from the query string, which is held to the body limit: GET must not
+    be the way around MAX_BODY_BYTES."""
+    if len(request.query_string) > limit:
+        raise ApiError(414, "URI_TOO_LONG", f"The query string is longer than {limit} bytes; POST the request.")
     params = QueryParams(request.query_string)
     data: dict[str, Any] = {"query": params.get("query"), "operationName": params.get("operationName")}
     for name in ("variables", "extensions"):

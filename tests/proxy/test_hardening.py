@@ -217,3 +217,14 @@ def test_a_token_with_an_absurdly_nested_header_is_a_401(proxy: ProxyServer) -> 
     assert response.status_code == 401, response.text
     assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
     assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_get_is_held_to_the_body_limit(proxy: ProxyServer) -> None:
+    """Before the fix a GET's query string had no limit at all (the session proxy's
+    MAX_BODY_BYTES is 20000): the same document refused as a POST body ran as a GET."""
+    padded = "{ __typename } #" + "x" * 25_000
+    assert proxy.post(padded).status_code == 413
+    response = httpx.get(proxy.graphql_url, params={"query": padded}, timeout=10)
+    assert response.status_code == 414
+    assert response.json()["errors"][0]["extensions"]["code"] == "URI_TOO_LONG"
+    assert httpx.get(proxy.graphql_url, params={"query": "{ __typename }"}, timeout=10).status_code == 200
