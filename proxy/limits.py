@@ -3,9 +3,10 @@ aliases; the body size is checked while reading it) and a per-caller request rat
 
 The rate limit is a fixed window counted in Redis (one INCR+EXPIRE round trip), per user
 for authenticated callers and per client IP (IPv6: per /64) for anonymous ones (behind
-nginx the IP comes from X-Forwarded-For, which uvicorn trusts from the local nginx only). Over the limit the
-answer is 429 with Retry-After. If Redis is unavailable the request is not limited: the
-rate limit protects the database, and nginx keeps its own coarse limit per IP.
+nginx the IP comes from X-Forwarded-For, which uvicorn trusts from the local nginx only).
+Over the limit the answer is 429 with Retry-After. If Redis is unavailable the request is
+not limited: the rate limit protects the database, and nginx keeps its own coarse limit
+per IP.
 """
 
 from __future__ import annotations

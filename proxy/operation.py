@@ -1,14 +1,14 @@
 """What the proxy needs to know about an operation before the database sees it.
 
-graphql-core parses the document once per distinct text (an LRU cache), and we read off:
-the selected operation's type (GET may not run mutations; only queries are cached), a
-normalised text (comments and spacing removed: one cache entry per meaning, not per
+graphql-core parses the document (the analysis of a small one is remembered in an LRU
+cache, per distinct text), and we read off: the selected operation's type (GET may not run
+mutations; only queries are cached), a normalised text (comments and spacing removed: one cache entry per meaning, not per
 spelling), and its depth, field and alias counts for the limits. Validation and execution
 stay the engine's.
 
 A document graphql-core cannot parse is refused here (:class:`DocumentSyntaxError`), never
 handed to the engine: the engine has a parser of its own, which accepts things graphql-core
-does not (any Unicode whitespace between tokens, control characters in strings, ...). A
+does not (any Unicode whitespace between tokens — U+00A0, U+2028, a vertical tab). A
 document the proxy could not read would otherwise run unchecked — no depth, field or alias
 limits, and a mutation accepted over GET. Parsing is bounded (MAX_TOKENS, MAX_COMMENTS), so
 a large body of tiny tokens cannot hold the event loop for seconds, and only small documents
