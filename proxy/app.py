@@ -55,6 +55,10 @@ def check_roles(settings: ProxySettings) -> bool:
         return can_resolve_directly(conn)
 
 
+# What /readyz needs to answer 200: without these no request can be answered correctly.
+REQUIRED_FOR_READINESS = ("database", "keycloak_keys")
+
+
 class Proxy:
     """The per-process objects every request uses."""
 
@@ -149,8 +153,9 @@ class Proxy:
         if not self.keys.loaded:
             await self.keys.refresh(force=False)
         checks["keycloak_keys"] = self.keys.loaded
-        # Redis is an accelerator: without it the proxy answers correctly, uncached. It is
-        # reported (and makes /readyz 503) so an operator notices, as the issue asks.
+        # Redis and the invalidation listener are accelerators: without them the proxy answers
+        # correctly, uncached. They are reported (status "degraded") but keep /readyz 200, so
+        # a Redis outage neither takes the proxies out of nginx nor makes Swarm restart them.
         checks["redis"] = await self.redis.ping()
         if self.listener is not None:
             checks["invalidation_listener"] = self.listener.healthy
@@ -198,11 +203,9 @@ def create_app(settings: ProxySettings | None = None) -> ASGIApp:
 
     async def readyz(request: Request) -> Response:
         checks = await proxy.readiness()
-        ready = all(checks.values())
-        return JSONResponse(
-            {"status": "ready" if ready else "not ready", "checks": checks},
-            status_code=200 if ready else 503,
-        )
+        ready = all(checks[name] for name in REQUIRED_FOR_READINESS)
+        status = ("ready" if all(checks.values()) else "degraded") if ready else "not ready"
+        return JSONResponse({"status": status, "checks": checks}, status_code=200 if ready else 503)
 
     async def metrics_endpoint(request: Request) -> Response:
         body, content_type = metrics.render()

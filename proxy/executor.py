@@ -42,6 +42,7 @@ result comes back as JSON text and is forwarded (and cached) without being re-en
 from __future__ import annotations
 
 import json
+import select
 import weakref
 from dataclasses import dataclass
 
@@ -92,6 +93,19 @@ def can_resolve_directly(conn: psycopg.Connection) -> bool:
 class Outcome:
     body: str  # the response JSON, as PostgreSQL produced it
     has_errors: bool
+
+
+def _closed_by_server(conn: psycopg.AsyncConnection) -> bool:
+    """Whether the server ended this idle connection (a terminated backend, a restart, an
+    idle_session_timeout): an idle connection has nothing to read, so a readable socket means
+    the server's farewell (an error, then EOF) is waiting. One non-blocking poll, no round trip."""
+    if conn.closed:
+        return True
+    try:
+        readable, _, _ = select.select([conn.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
 
 
 class Executor:
@@ -145,7 +159,7 @@ class Executor:
         # getconn/putconn rather than `async with pool.connection()`: the same pool contract
         # (putconn resets or replaces a connection left in a bad state) without a
         # context-manager generator and a no-op commit per request.
-        conn = await self.pool.getconn()
+        conn = await self._live_connection()
         try:
             if not self.one_statement:
                 async with conn.pipeline():
@@ -168,6 +182,20 @@ class Executor:
             await self.pool.putconn(conn)
         assert row is not None
         return Outcome(row[0], bool(row[1]))
+
+    async def _live_connection(self) -> psycopg.AsyncConnection:
+        """A pooled connection the server has not closed meanwhile. Without this check the
+        first request on each connection the server ended fails — for a mutation with a 503,
+        since it cannot be retried blindly once sent. A closed one is handed back (the pool
+        replaces it) and the next is taken; after max_size of them the pool is checked."""
+        for _ in range(self.pool.max_size):
+            conn = await self.pool.getconn()
+            if not _closed_by_server(conn):
+                return conn
+            await conn.close()
+            await self.pool.putconn(conn)
+        await self.pool.check()
+        return await self.pool.getconn()
 
     async def provision_member(self, role: str, claims_text: str, username: str, display: str) -> bool:
         """Insert the caller's member row from the token (True when a row was added)."""

@@ -4,6 +4,7 @@ CORS, the body limit and GraphiQL — against a real proxy process."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import httpx
@@ -198,6 +199,29 @@ def test_queries_survive_dead_database_connections(proxy: ProxyServer, tokens, d
         response = proxy.post("{ exerciseCollection(first: 1) { edges { node { id } } } }",
                               token=tokens["alice"], headers={"X-Cache-Bypass": "1"})
         assert response.status_code == 200, response.text
+
+
+def test_mutations_survive_connections_the_server_closed(proxy: ProxyServer, tokens, database_url) -> None:
+    """Connections killed while idle in the pool are noticed before a mutation is sent on
+    them: every mutation is answered and written exactly once."""
+    import psycopg
+
+    port = proxy.url.rsplit(":", 1)[1]
+    title = f"after-terminate-{port}"
+    mutation = "mutation($t: String!) { startWorkout(title: $t) { id } }"
+    assert proxy.post(mutation, {"t": title}, token=tokens["alice"]).status_code == 200
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        killed = conn.execute(
+            "select count(*) filter (where pg_terminate_backend(pid)) from pg_stat_activity"
+            " where application_name = %s", (f"jim-proxy:{port}",),
+        ).fetchone()[0]
+        assert killed >= 1
+        time.sleep(0.2)  # the backends are gone once pg_terminate_backend's signal lands
+        statuses = [proxy.post(mutation, {"t": title}, token=tokens["alice"]).status_code for _ in range(6)]
+        assert statuses == [200] * 6
+        written = conn.execute("select count(*) from app.workout where title = %s", (title,)).fetchone()[0]
+        conn.execute("delete from app.workout where title = %s", (title,))
+    assert written == 7
 
 
 def test_cors_headers_on_the_actual_response(proxy: ProxyServer) -> None:

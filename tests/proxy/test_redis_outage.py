@@ -79,7 +79,9 @@ def test_readyz_reports_redis(database_url, keycloak) -> None:
         redis_server.kill()
         time.sleep(0.2)
         ready = httpx.get(f"{server.url}/readyz", timeout=5)
-        assert ready.status_code == 503 and ready.json()["checks"]["redis"] is False
+        # still ready (answers are correct, uncached), reported as degraded
+        assert ready.status_code == 200, ready.text
+        assert ready.json()["status"] == "degraded" and ready.json()["checks"]["redis"] is False
         assert server.post("{ __typename }").status_code == 200
 
 
