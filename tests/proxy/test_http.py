@@ -183,18 +183,22 @@ def test_anonymous_can_be_refused(database_url: str, keycloak: str) -> None:
         assert httpx.get(f"{strict.url}/graphiql", timeout=5).status_code == 404
 
 
+def terminate_pool_connections(conn, proxy: ProxyServer) -> int:
+    """Kill every pooled database connection of this proxy (its application_name names its port)."""
+    port = proxy.url.rsplit(":", 1)[1]
+    return conn.execute(
+        "select count(*) filter (where pg_terminate_backend(pid)) from pg_stat_activity"
+        " where application_name = %s", (f"jim-proxy:{port}",),
+    ).fetchone()[0]
+
+
 def test_queries_survive_dead_database_connections(proxy: ProxyServer, tokens, database_url) -> None:
     """As after a PostgreSQL restart: every pooled connection of this proxy is killed."""
     import psycopg
 
     assert proxy.post(QUERY, token=tokens["alice"]).status_code == 200
-    port = proxy.url.rsplit(":", 1)[1]
     with psycopg.connect(database_url, autocommit=True) as conn:
-        killed = conn.execute(
-            "select count(*) filter (where pg_terminate_backend(pid)) from pg_stat_activity"
-            " where application_name = %s", (f"jim-proxy:{port}",),
-        ).fetchone()[0]
-    assert killed >= 1
+        assert terminate_pool_connections(conn, proxy) >= 1
     for _ in range(3):
         response = proxy.post("{ exerciseCollection(first: 1) { edges { node { id } } } }",
                               token=tokens["alice"], headers={"X-Cache-Bypass": "1"})
@@ -206,16 +210,11 @@ def test_mutations_survive_connections_the_server_closed(proxy: ProxyServer, tok
     them: every mutation is answered and written exactly once."""
     import psycopg
 
-    port = proxy.url.rsplit(":", 1)[1]
-    title = f"after-terminate-{port}"
+    title = f"after-terminate-{uuid.uuid4().hex[:8]}"
     mutation = "mutation($t: String!) { startWorkout(title: $t) { id } }"
     assert proxy.post(mutation, {"t": title}, token=tokens["alice"]).status_code == 200
     with psycopg.connect(database_url, autocommit=True) as conn:
-        killed = conn.execute(
-            "select count(*) filter (where pg_terminate_backend(pid)) from pg_stat_activity"
-            " where application_name = %s", (f"jim-proxy:{port}",),
-        ).fetchone()[0]
-        assert killed >= 1
+        assert terminate_pool_connections(conn, proxy) >= 1
         time.sleep(0.2)  # the backends are gone once pg_terminate_backend's signal lands
         statuses = [proxy.post(mutation, {"t": title}, token=tokens["alice"]).status_code for _ in range(6)]
         assert statuses == [200] * 6
