@@ -10,7 +10,7 @@ import sys
 import threading
 
 from jim.settings import load
-from worker.settings import WorkerSettings
+from worker.settings import BrokerSettings, WorkerSettings
 from worker.topology import Topology
 
 log = logging.getLogger("jim.worker")
@@ -65,8 +65,8 @@ def _broker_errors_as_messages(func):
     return run
 
 
-def _setup() -> WorkerSettings:
-    settings = load(WorkerSettings)
+def _setup(kind: type[WorkerSettings] = WorkerSettings) -> WorkerSettings:
+    settings = load(kind)
     logging.basicConfig(level=settings.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # pika logs every failed connection attempt as an error; the link reports them itself.
@@ -160,7 +160,7 @@ def _dead_letters(settings: WorkerSettings):
 
 
 def cmd_dead_list(args: argparse.Namespace) -> int:
-    settings = _setup()
+    settings = _setup(BrokerSettings)
     with _dead_letters(settings) as dlq:
         letters = list(dlq.read(args.limit))
     if args.json:
@@ -179,7 +179,7 @@ def cmd_dead_list(args: argparse.Namespace) -> int:
 
 
 def cmd_dead_show(args: argparse.Namespace) -> int:
-    settings = _setup()
+    settings = _setup(BrokerSettings)
     with _dead_letters(settings) as dlq:
         found = [letter.as_dict() for letter in dlq.read()
                  if letter.message_id == args.message_id and args.task in (None, letter.task)]
@@ -191,7 +191,7 @@ def cmd_dead_show(args: argparse.Namespace) -> int:
 
 
 def cmd_dead_replay(args: argparse.Namespace) -> int:
-    settings = _setup()
+    settings = _setup(BrokerSettings)
     replayed = 0
     with _dead_letters(settings) as dlq:
         for letter in list(dlq.read()):

@@ -93,6 +93,13 @@ class WorkerSettings(BaseJimSettings):
         )
 
 
+class BrokerSettings(WorkerSettings):
+    """For the commands that only talk to RabbitMQ (`jim worker dead-letters ...`): the same
+    settings, without requiring DATABASE_URL, which they never use."""
+
+    database_url: str | None = None  # type: ignore[assignment]
+
+
 def parse_delays(value: str) -> tuple[float, ...]:
     """"1,5,30" -> (1.0, 5.0, 30.0): the waits before the 2nd, 3rd, 4th ... attempt."""
     try:

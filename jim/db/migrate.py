@@ -78,7 +78,7 @@ def apply_functions(conn: psycopg.Connection) -> list[str]:
     """Run every sql/functions/*.sql file, in name order, in the caller's transaction."""
     applied = []
     for path in sorted(FUNCTIONS_DIR.glob("*.sql")):
-        conn.execute(path.read_text())  # type: ignore[arg-type] - repository file, not input
+        conn.execute(path.read_text())  # type: ignore[arg-type]  # repository file, not input
         applied.append(path.name)
     return applied
 

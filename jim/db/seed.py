@@ -30,7 +30,7 @@ SCALE_ID_PREFIX = "5ca1e000-0000-4000-8000-"  # generated members: 5ca1e000-...-
 def seed_demo(url: str) -> None:
     with connect(url) as conn:
         for path in sorted(SEEDS_DIR.glob("*.sql")):
-            conn.execute(path.read_text())  # type: ignore[arg-type] - repository file
+            conn.execute(path.read_text())  # type: ignore[arg-type]  # repository file
     print("demo data loaded")
 
 

@@ -36,7 +36,7 @@ def engine_url() -> str:
     with psycopg.connect(url, autocommit=True) as conn:
         install_into(conn)
         conn.execute("set client_min_messages = warning")
-        conn.execute((HERE / "fixture.sql").read_text())  # type: ignore[arg-type] - repository file
+        conn.execute((HERE / "fixture.sql").read_text())  # type: ignore[arg-type]  # repository file
     return url
 
 

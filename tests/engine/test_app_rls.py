@@ -22,7 +22,7 @@ def resolve(conn: psycopg.Connection, query: str, variables: dict | None = None)
 
 
 def sql_ids(conn: psycopg.Connection, query: str) -> set:
-    return {r[0] for r in conn.execute(query).fetchall()}  # type: ignore[arg-type] - fixed test SQL
+    return {r[0] for r in conn.execute(query).fetchall()}  # type: ignore[arg-type]  # fixed test SQL
 
 
 def test_demo_query_works(db: psycopg.Connection):

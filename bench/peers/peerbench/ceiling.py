@@ -126,7 +126,7 @@ def run_once(url: str, role: str, claims: dict, statement: Statement, position: 
     with psycopg.connect(url) as conn:
         conn.execute(sql.SQL("set local role {}").format(sql.Identifier(role)))
         conn.execute("select set_config('request.jwt.claims', %s, true)", (json.dumps(claims),))
-        row = conn.execute(query, values).fetchone()  # type: ignore[arg-type] - repository SQL
+        row = conn.execute(query, values).fetchone()  # type: ignore[arg-type]  # repository SQL
     if not row:
         return None
     value = row[0] if not isinstance(row[0], str) else json.loads(row[0])
