@@ -6,7 +6,7 @@ parse errors, operation selection, subscriptions, fragment cycles and selection 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from jimgql.compile import gqlast as ast
@@ -59,11 +59,11 @@ def load(text: str, operation_name: str | None) -> Document:
     if operation.operation == "subscription":
         raise OperationError("Subscriptions are not supported")
     _check_cycles(fragments)
-    if _depth(operation.selection_set, fragments, {}) > MAX_DEPTH:
+    if _measure(operation.selection_set, fragments, {}, _deepest) > MAX_DEPTH:
         raise OperationError(
             f"Query selection depth exceeds the maximum allowed depth of {MAX_DEPTH}"
         )
-    if _size(operation.selection_set, fragments, {}) > MAX_FIELDS:
+    if _measure(operation.selection_set, fragments, {}, sum) > MAX_FIELDS:
         raise OperationError(
             f"Query selects more than the maximum allowed {MAX_FIELDS} fields"
             " (counting each fragment where it is spread)"
@@ -103,43 +103,29 @@ def _check_cycles(fragments: dict[str, ast.FragmentDefinition]) -> None:
         visit(name)
 
 
-def _depth(node: ast.SelectionSet | None, fragments: dict[str, ast.FragmentDefinition],
-           memo: dict[str, int]) -> int:
+def _measure(node: ast.SelectionSet | None, fragments: dict[str, ast.FragmentDefinition],
+             memo: dict[str, int], combine: Callable[[list[int]], int]) -> int:
+    """A selection set's depth (combine: max) or number of fields (combine: sum) with fragments
+    expanded (before merging), each fragment measured once (memo; cycles are refused before)."""
     if node is None:
         return 0
-    best = 0
+    parts: list[int] = []
     for sel in node.selections:
         if isinstance(sel, ast.Field):
-            best = max(best, 1 + _depth(sel.selection_set, fragments, memo))
+            parts.append(1 + _measure(sel.selection_set, fragments, memo, combine))
         elif isinstance(sel, ast.InlineFragment):
-            best = max(best, _depth(sel.selection_set, fragments, memo))
+            parts.append(_measure(sel.selection_set, fragments, memo, combine))
         elif isinstance(sel, ast.FragmentSpread):
             name = sel.name.value
             if name not in memo and name in fragments:
                 memo[name] = 0
-                memo[name] = _depth(fragments[name].selection_set, fragments, memo)
-            best = max(best, memo.get(name, 0))
-    return best
+                memo[name] = _measure(fragments[name].selection_set, fragments, memo, combine)
+            parts.append(memo.get(name, 0))
+    return combine(parts)
 
 
-def _size(node: ast.SelectionSet | None, fragments: dict[str, ast.FragmentDefinition],
-          memo: dict[str, int]) -> int:
-    """The number of fields with fragments expanded (before merging), one pass per fragment."""
-    if node is None:
-        return 0
-    total = 0
-    for sel in node.selections:
-        if isinstance(sel, ast.Field):
-            total += 1 + _size(sel.selection_set, fragments, memo)
-        elif isinstance(sel, ast.InlineFragment):
-            total += _size(sel.selection_set, fragments, memo)
-        elif isinstance(sel, ast.FragmentSpread):
-            name = sel.name.value
-            if name not in memo and name in fragments:
-                memo[name] = 0
-                memo[name] = _size(fragments[name].selection_set, fragments, memo)
-            total += memo.get(name, 0)
-    return total
+def _deepest(parts: list[int]) -> int:
+    return max(parts, default=0)
 
 
 def _variables(operation: ast.OperationDefinition,
