@@ -112,18 +112,18 @@ def steady(url: str, base_url: str | None, name: str, rounds: int) -> dict[str, 
         # may repeat), so both sides run server-side prepared plans.
         statement = re.sub(r"\$(\d+)", r"%(p\1)s", step.sql.replace("%", "%%"))
 
+        def named(k: int) -> dict[str, Any]:
+            return {f"p{i + 1}": value for i, value in enumerate(step.bind(variables_of(k)))}
+
         def direct(k: int) -> object:
-            params = step.bind(variables_of(k))
-            named = {f"p{i + 1}": value for i, value in enumerate(params)}
-            return one(conn, statement, named, prepare=True)
+            return one(conn, statement, named(k), prepare=True)
 
         # The same statement with its answer as jsonb, the type graphql.resolve must return
         # (pg_graphql's signature): the share of the overhead that is that type's parse.
         as_jsonb = "select (" + statement + ")::jsonb"
 
         def direct_jsonb(k: int) -> object:
-            params = step.bind(variables_of(k))
-            return one(conn, as_jsonb, {f"p{i + 1}": value for i, value in enumerate(params)}, prepare=True)
+            return one(conn, as_jsonb, named(k), prepare=True)
 
         def engine_of(c: psycopg.Connection) -> Callable[[int], object]:
             def call(k: int) -> object:

@@ -25,13 +25,17 @@ class SettingsError(SystemExit):
     """Raised (as a clean exit) when the environment does not describe a usable setup."""
 
 
+# How every jim settings class reads its environment (and .env). env_ignore_empty: `NAME=`
+# (as in .env.example's secrets) means "not set", as it does for ./dev's `${NAME:-default}`;
+# an empty password would otherwise remove a role's password.
+ENVIRONMENT = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                 env_ignore_empty=True)
+
+
 class BaseJimSettings(BaseSettings):
     """Settings every jim process needs."""
 
-    # env_ignore_empty: `NAME=` (as in .env.example's secrets) means "not set", as it does for
-    # ./dev's `${NAME:-default}`; an empty password would otherwise remove a role's password.
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
-                                      env_ignore_empty=True)
+    model_config = ENVIRONMENT
 
     jim_env: Literal["dev", "test", "production"] = "dev"
     database_url: str

@@ -13,9 +13,9 @@ from typing import Annotated
 from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode
 
-from jim.settings import BaseJimSettings
+from jim.settings import ENVIRONMENT, BaseJimSettings
 
 # Asymmetric signature algorithms only: never `none`, never HMAC (an HMAC "signed" with the
 # public key is the classic algorithm-confusion forgery).
@@ -61,8 +61,7 @@ def duration_ms(text: str) -> int:
 class KeycloakSettings(BaseSettings):
     """Where Keycloak is: enough for `jim token`, which needs no database."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
-                                      env_ignore_empty=True)  # as BaseJimSettings
+    model_config = ENVIRONMENT
 
     keycloak_url: str = "http://127.0.0.1:8180"
     keycloak_realm: str = "jim"
@@ -83,8 +82,7 @@ class KeycloakSettings(BaseSettings):
 class RedisSettings(BaseSettings):
     """Where Redis is: enough for `jim queries`, which needs no database."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
-                                      env_ignore_empty=True)  # as BaseJimSettings
+    model_config = ENVIRONMENT
 
     redis_url: str = "redis://127.0.0.1:6379/0"
 

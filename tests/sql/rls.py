@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.support import Actor, act_as
+from tests.support import ADMIN, ALICE, ALICE_ID, BOB, BOB_ID, CAROL, WORKER, Actor, act_as
 
 INSUFFICIENT_PRIVILEGE = "42501"  # missing grant, or a row violating a policy's WITH CHECK
 
@@ -52,7 +52,6 @@ def assert_seen_by_member_and_accepted_coach(conn: psycopg.Connection, members_s
     """Rows owned by alice and bob (members_seen(conn) -> their member ids, as text): each
     member sees only their own, carol only alice's (she coaches alice; bob's request is
     pending), admin and worker see both. The analysis tables share this rule."""
-    from tests.support import ADMIN, ALICE, ALICE_ID, BOB, BOB_ID, CAROL, WORKER  # noqa: PLC0415
     with acting(conn, ALICE):
         assert members_seen(conn) == {ALICE_ID}
     with acting(conn, BOB):
